@@ -1,0 +1,101 @@
+"""Credentials and the API session (login once, then reuse session id and endpoint)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from bisync.intacct.transport import DEFAULT_ENDPOINT
+from bisync.intacct.xml import LoginAuth, SessionAuth
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Credentials(BaseModel):
+    """Web-services sender + company user. Secrets are SecretStr: never printed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sender_id: str
+    sender_password: SecretStr
+    company_id: str
+    user_id: str
+    user_password: SecretStr
+    entity_id: str | None = None  # multi-entity: log in to this entity (locationid)
+    endpoint_url: str = DEFAULT_ENDPOINT
+
+    def login(self) -> LoginAuth:
+        return LoginAuth(
+            userid=self.user_id,
+            companyid=self.company_id,
+            password=self.user_password,
+            locationid=self.entity_id or None,
+        )
+
+
+@dataclass(frozen=True)
+class ApiSession:
+    sessionid: SecretStr
+    endpoint: str
+    expires_at: datetime
+
+    def auth(self) -> SessionAuth:
+        return SessionAuth(self.sessionid)
+
+    def __repr__(self) -> str:
+        return f"ApiSession(endpoint={self.endpoint!r}, expires_at={self.expires_at.isoformat()})"
+
+
+class SessionHolder:
+    """Holds the current session; renews it a margin before its projected timeout.
+
+    Intacct slides the timeout on every call and reports it in each response's
+    <authentication>, so `touch` moves the expiry forward."""
+
+    # Used when a response does not say (sessions last at least this long by default).
+    FALLBACK_LIFETIME = timedelta(minutes=10)
+
+    def __init__(self, clock: Clock = utc_now, renew_margin: timedelta = timedelta(minutes=2)) -> None:
+        self._clock = clock
+        self._margin = renew_margin
+        self._lock = threading.Lock()
+        self._session: ApiSession | None = None
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def current(self) -> ApiSession | None:
+        session = self._session
+        if session is None or self._clock() >= session.expires_at - self._margin:
+            return None
+        return session
+
+    def store(self, sessionid: str, endpoint: str, timeout: datetime | None) -> ApiSession:
+        expires = self._aware(timeout) if timeout else self._clock() + self.FALLBACK_LIFETIME
+        self._session = ApiSession(SecretStr(sessionid), endpoint, expires)
+        return self._session
+
+    def touch(self, session: ApiSession, timeout: datetime | None) -> None:
+        if timeout is not None and self._session is session:
+            self._session = ApiSession(session.sessionid, session.endpoint, self._aware(timeout))
+
+    def invalidate(self, session: ApiSession | None = None) -> None:
+        if (
+            session is None
+            or self._session is session
+            or (self._session is not None and self._session.sessionid == session.sessionid)
+        ):
+            self._session = None
+
+    @staticmethod
+    def _aware(value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,343 @@
+"""Building requests and parsing responses of the XML gateway.
+
+Requests are built with xmltodict.unparse from ordered dicts (every value escaped by the
+library, never concatenated). Responses are parsed with defusedxml (no DTDs, no entity
+expansion) into plain dicts/lists; repeated elements become lists, empty ones "".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+import xmltodict
+from defusedxml import DefusedXmlException
+from pydantic import SecretStr
+
+from bisync.intacct.errors import ErrorDetail, strip_support_id
+
+Payload = dict[str, Any]
+Record = dict[str, Any]
+
+# XML 1.0 cannot carry these at all; Intacct could not store them either.
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class ResponseFormatError(ValueError):
+    """The body is not a gateway XML response (HTML page, truncated body, DTD...)."""
+
+
+# ---------------------------------------------------------------- values -> text
+
+
+def format_date(value: date) -> str:
+    """Generic functions and filters take mm/dd/yyyy (ISO dates are refused)."""
+    return value.strftime("%m/%d/%Y")
+
+
+def format_datetime(value: datetime) -> str:
+    return value.strftime("%m/%d/%Y %H:%M:%S")
+
+
+def split_date(value: date) -> Payload:
+    """Legacy functions take dates as <year/><month/><day/>."""
+    return {"year": f"{value.year:04d}", "month": f"{value.month:02d}", "day": f"{value.day:02d}"}
+
+
+def to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, int | float | str):
+        return _INVALID_XML_CHARS.sub("", str(value))
+    raise TypeError(f"cannot send a {type(value).__name__} to Intacct")
+
+
+def normalise(value: Any) -> Any:
+    """Make a payload xmltodict-ready: every leaf becomes text, None entries are dropped
+    ({} stays, it writes an empty element such as <getAPISession/> or <ascending/>)."""
+    if isinstance(value, Mapping):
+        return {k: normalise(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [normalise(v) for v in value if v is not None]
+    return to_text(value)
+
+
+# ---------------------------------------------------------------- request
+
+
+@dataclass(frozen=True)
+class ControlBlock:
+    senderid: str
+    password: SecretStr
+    controlid: str
+    uniqueid: bool = False
+    dtdversion: str = "3.0"
+    policyid: str | None = None
+    debug: bool | None = None
+    includewhitespace: bool = False
+
+    def to_payload(self) -> Payload:
+        # Schema order: senderid, password, controlid, uniqueid, dtdversion, policyid, debug,
+        # includewhitespace.
+        return {
+            "senderid": self.senderid,
+            "password": self.password,
+            "controlid": self.controlid,
+            "uniqueid": self.uniqueid,
+            "dtdversion": self.dtdversion,
+            "policyid": self.policyid,
+            "debug": self.debug,
+            "includewhitespace": self.includewhitespace,
+        }
+
+
+@dataclass(frozen=True)
+class LoginAuth:
+    userid: str
+    companyid: str
+    password: SecretStr
+    locationid: str | None = None
+
+    def to_payload(self) -> Payload:
+        return {
+            "login": {
+                "userid": self.userid,
+                "companyid": self.companyid,
+                "password": self.password,
+                "locationid": self.locationid,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class SessionAuth:
+    sessionid: SecretStr
+
+    def to_payload(self) -> Payload:
+        return {"sessionid": self.sessionid}
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """What the request builder needs of a function: <function controlid><name>payload</name>."""
+
+    name: str
+    controlid: str
+    payload: Payload = field(default_factory=dict)
+
+
+def build_request(
+    control: ControlBlock,
+    auth: LoginAuth | SessionAuth,
+    functions: Sequence[FunctionCall],
+    *,
+    transaction: bool = False,
+) -> bytes:
+    if not functions:
+        raise ValueError("a request needs at least one function")
+    content = [{"@controlid": f.controlid, f.name: f.payload} for f in functions]
+    doc = {
+        "request": {
+            "control": control.to_payload(),
+            "operation": {
+                "@transaction": transaction,
+                "authentication": auth.to_payload(),
+                "content": {"function": content},
+            },
+        }
+    }
+    body: str = xmltodict.unparse(normalise(doc), encoding="utf-8", full_document=True)
+    return body.encode("utf-8")
+
+
+# ---------------------------------------------------------------- response
+
+
+def element_to_value(el: Element) -> Any:
+    """Element -> "" / text / dict (repeated child tags become lists, attributes under "@")."""
+    children = list(el)
+    if not children:
+        text = el.text or ""
+        # A pretty-printed empty element (<CREDITS>\n  </CREDITS>) is empty, not a value;
+        # real values keep their spaces ("Line 2: ").
+        return "" if "\n" in text and not text.strip() else text
+    out: dict[str, Any] = {}
+    for child in children:
+        value = element_to_value(child)
+        if child.tag in out:
+            existing = out[child.tag]
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                out[child.tag] = [existing, value]
+        else:
+            out[child.tag] = value
+    return out
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+@dataclass(frozen=True)
+class ResultData:
+    listtype: str | None
+    count: int | None
+    totalcount: int | None
+    numremaining: int | None
+    offset: int | None
+    result_id: str | None
+    element_names: tuple[str, ...]
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True)
+class ParsedResult:
+    status: str
+    function: str
+    controlid: str
+    errors: tuple[ErrorDetail, ...] = ()
+    key: str | None = None
+    data: ResultData | None = None
+    raw: Record = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParsedResponse:
+    control_status: str
+    control_errors: tuple[ErrorDetail, ...] = ()
+    auth_status: str | None = None
+    auth_errors: tuple[ErrorDetail, ...] = ()
+    session_timeout: datetime | None = None
+    auth_locationid: str | None = None
+    results: tuple[ParsedResult, ...] = ()
+
+
+def _text(el: Element | None, tag: str) -> str | None:
+    if el is None:
+        return None
+    child = el.find(tag)
+    if child is None:
+        return None
+    return (child.text or "").strip()
+
+
+def _errors(errormessage: Element | None) -> tuple[ErrorDetail, ...]:
+    if errormessage is None:
+        return ()
+    out = []
+    for err in errormessage.findall("error"):
+        out.append(
+            ErrorDetail(
+                errorno=_text(err, "errorno") or None,
+                description=_text(err, "description") or None,
+                description2=strip_support_id(_text(err, "description2")),
+                correction=_text(err, "correction") or None,
+            )
+        )
+    return tuple(out)
+
+
+def _int(value: str | None) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _data(el: Element) -> ResultData:
+    records: list[Record] = []
+    names: list[str] = []
+    for child in el:
+        value = element_to_value(child)
+        names.append(child.tag)
+        records.append(value if isinstance(value, dict) else {"#text": value})
+    return ResultData(
+        listtype=el.get("listtype"),
+        count=_int(el.get("count")),
+        totalcount=_int(el.get("totalcount")),
+        numremaining=_int(el.get("numremaining")),
+        offset=_int(el.get("offset")),
+        result_id=el.get("resultId") or el.get("resultid") or None,
+        element_names=tuple(names),
+        records=tuple(records),
+    )
+
+
+def parse_response(body: bytes | str) -> ParsedResponse:
+    """Parse a gateway response safely; raise ResponseFormatError if it is not one."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    if not raw.strip():
+        raise ResponseFormatError("empty body")
+    try:
+        root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise ResponseFormatError(f"body is not XML ({type(exc).__name__})") from exc
+    if root.tag != "response":
+        raise ResponseFormatError(f"unexpected root element <{root.tag}>")
+    control = root.find("control")
+    control_status = (_text(control, "status") or "").lower()
+    control_errors = _errors(root.find("errormessage"))
+    operation = root.find("operation")
+    if control is None:
+        raise ResponseFormatError("response without <control>")
+    if operation is None:
+        return ParsedResponse(control_status=control_status or "failure", control_errors=control_errors)
+    auth = operation.find("authentication")
+    results = []
+    for res in operation.findall("result"):
+        data_el = res.find("data")
+        key = _text(res, "key")
+        results.append(
+            ParsedResult(
+                status=(_text(res, "status") or "").lower(),
+                function=_text(res, "function") or "",
+                controlid=_text(res, "controlid") or "",
+                errors=_errors(res.find("errormessage")),
+                key=key or None,
+                data=_data(data_el) if data_el is not None else None,
+            )
+        )
+    return ParsedResponse(
+        control_status=control_status,
+        control_errors=control_errors,
+        auth_status=(_text(auth, "status") or "").lower() if auth is not None else None,
+        auth_errors=_errors(operation.find("errormessage")),
+        session_timeout=_parse_iso(_text(auth, "sessiontimeout")),
+        auth_locationid=_text(auth, "locationid") or None,
+        results=tuple(results),
+    )
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
