@@ -151,6 +151,9 @@ class BlixoClient:
         self.max_retries = max_retries
         self.backoff = backoff or Backoff()
         self._sleep = sleep
+        self._exponential = wait_exponential_jitter(
+            multiplier=self.backoff.initial, max=self.backoff.maximum, jitter=self.backoff.jitter
+        )
         self._auth = _ApiKeyAuth(key)
         self._session = session or requests.Session()
         # urllib3's own retries are off: retrying is decided in one place (tenacity, below).
@@ -301,8 +304,7 @@ class BlixoClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:
             return exc.retry_after
-        b = self.backoff
-        return float(wait_exponential_jitter(initial=b.initial, max=b.maximum, jitter=b.jitter)(state))
+        return float(self._exponential(state))
 
     @staticmethod
     def _log_retry(method: str, path: str) -> Callable[[RetryCallState], None]:

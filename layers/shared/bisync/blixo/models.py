@@ -44,7 +44,7 @@ def _to_money(value: Decimal) -> Decimal:
     quantized = value.quantize(api.MONEY_QUANTUM)
     # Refuse rather than round: a silently rounded amount would put the two ledgers apart.
     if quantized != value:
-        raise ValueError(f"money has at most {api.MONEY_PLACES} decimal places, got {value}")
+        raise ValueError(f"money has at most {api.MONEY_PLACES} decimal places")
     return quantized
 
 
