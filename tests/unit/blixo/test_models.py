@@ -18,6 +18,7 @@ from bisync.blixo.api import (
     ResourceKind,
 )
 from bisync.blixo.models import (
+    AdjustmentWrite,
     ConvenienceFeeApplication,
     ConvenienceFeeApplicationWrite,
     CreditNote,
@@ -102,6 +103,21 @@ def test_missing_required_field_is_refused() -> None:
         Invoice.model_validate(body)
 
 
+def test_invoice_discounts_and_taxes_parse() -> None:
+    inv = Invoice.model_validate(
+        _wire(
+            samples.invoice(
+                discounts=[{"name": "Loyalty", "rate": 10, "amount": 5}],
+                taxes=[{"name": "VAT", "rate": None, "amount": 4.5}],
+                amountCredited=10,
+            )
+        )
+    )
+    assert inv.discounts[0].rate == Decimal(10)
+    assert str(inv.taxes[0].amount) == "4.50"
+    assert str(inv.amount_credited) == "10.00"
+
+
 def test_credit_note_parses() -> None:
     cn = CreditNote.model_validate(_wire(samples.credit_note()))
     assert cn.invoice_id == "inv_1"
@@ -146,15 +162,17 @@ def test_write_body_money_is_a_json_number_and_dates_iso() -> None:
         customer_id="cus_1",
         issue_date=date(2024, 3, 1),
         items=[LineItemWrite(name="W", quantity=Decimal("1.5"), unit_price=Decimal("0.125"))],
-        tax_total=Decimal("4.5"),
+        taxes=[AdjustmentWrite(name="VAT", amount=Decimal("4.5"))],
+        discounts=[AdjustmentWrite(rate=Decimal("12.5"))],
     ).to_wire()
     text = json.dumps(body)
-    assert '"taxTotal": 4.5' in text
+    assert '"taxes": [{"name": "VAT", "amount": 4.5}]' in text
+    assert '"discounts": [{"rate": 12.5}]' in text
     assert '"issueDate": "2024-03-01"' in text
     assert body["items"] == [{"name": "W", "quantity": 1.5, "unitPrice": 0.125}]
     # Round trip back through exact parsing gives the same decimals.
     back = json.loads(text, parse_float=Decimal)
-    assert back["taxTotal"] == Decimal("4.5")
+    assert back["taxes"][0]["amount"] == Decimal("4.5")
 
 
 def test_payment_write_keeps_the_applied_to_discriminator() -> None:

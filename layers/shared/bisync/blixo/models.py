@@ -168,6 +168,20 @@ class LineItemWrite(BlixoWriteModel):
     metadata: WritableMetadata | None = None
 
 
+class Adjustment(BlixoModel):
+    """A discount or tax on a document: a percentage ``rate`` or a fixed ``amount``."""
+
+    name: str | None = None
+    rate: Decimal | None = None
+    amount: Money = Decimal("0.00")
+
+
+class AdjustmentWrite(BlixoWriteModel):
+    name: str | None = None
+    rate: Quantity | None = None
+    amount: Money | None = None
+
+
 _ZERO = Decimal("0.00")
 
 
@@ -181,11 +195,14 @@ class Invoice(BlixoModel):
     payment_terms: str | None = None
     purchase_order: str | None = None
     items: list[LineItem] = Field(default_factory=list)
+    discounts: list[Adjustment] = Field(default_factory=list)
+    taxes: list[Adjustment] = Field(default_factory=list)
     subtotal: Money = _ZERO
     tax_total: Money = _ZERO
     discount_total: Money = _ZERO
     total: Money
     amount_paid: Money = _ZERO
+    amount_credited: Money = _ZERO
     balance: Money
     status: InvoiceStatus
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -202,8 +219,8 @@ class InvoiceWrite(BlixoWriteModel):
     payment_terms: str | None = None
     purchase_order: str | None = None
     items: list[LineItemWrite] | None = None
-    tax_total: Money | None = None
-    discount_total: Money | None = None
+    discounts: list[AdjustmentWrite] | None = None
+    taxes: list[AdjustmentWrite] | None = None
     status: InvoiceStatus | None = None
     metadata: WritableMetadata | None = None
 
@@ -216,6 +233,11 @@ class CreditNote(BlixoModel):
     currency: str
     issue_date: dt.date | None = None
     items: list[LineItem] = Field(default_factory=list)
+    discounts: list[Adjustment] = Field(default_factory=list)
+    taxes: list[Adjustment] = Field(default_factory=list)
+    subtotal: Money = _ZERO
+    tax_total: Money = _ZERO
+    discount_total: Money = _ZERO
     total: Money
     balance: Money
     status: CreditNoteStatus
@@ -231,6 +253,8 @@ class CreditNoteWrite(BlixoWriteModel):
     currency: str | None = None
     issue_date: dt.date | None = None
     items: list[LineItemWrite] | None = None
+    discounts: list[AdjustmentWrite] | None = None
+    taxes: list[AdjustmentWrite] | None = None
     status: CreditNoteStatus | None = None
     metadata: WritableMetadata | None = None
 
