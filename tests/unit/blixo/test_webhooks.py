@@ -22,6 +22,7 @@ from bisync.blixo.webhooks import (
     PayloadTooLarge,
     WebhookError,
     sign,
+    signature_from_headers,
     verify,
 )
 from tests.unit.blixo import samples
@@ -307,3 +308,10 @@ def test_errors_do_not_reveal_the_secret() -> None:
         verify(raw, "ab" * 32, [SECRET, OLD_SECRET])
     assert SECRET not in str(info.value)
     assert SECRET not in repr(info.value)
+
+
+def test_signature_header_lookup_ignores_case() -> None:
+    assert signature_from_headers({"x-blixo-signature": "abc", "Other": "x"}) == "abc"
+    assert signature_from_headers({"X-BLIXO-SIGNATURE": "def"}) == "def"
+    assert signature_from_headers({"X-Other": "abc"}) is None
+    assert signature_from_headers(None) is None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -80,6 +80,18 @@ class MalformedPayload(WebhookError):
 def sign(raw_body: bytes, secret: Secret) -> str:
     """The signature Blixo puts in the header for ``raw_body`` (also used by tests and tools)."""
     return hmac.new(_secret_bytes(secret), raw_body, api.SIGNATURE_DIGEST).hexdigest()
+
+
+def signature_from_headers(headers: Mapping[str, str] | None) -> str | None:
+    """The signature header's value; HTTP header names are case-insensitive (API Gateway
+    passes them as the sender wrote them)."""
+    if not headers:
+        return None
+    wanted = api.SIGNATURE_HEADER.lower()
+    for name, value in headers.items():
+        if name.lower() == wanted:
+            return value
+    return None
 
 
 def verify(
@@ -193,5 +205,6 @@ __all__ = [
     "WebhookError",
     "parse_strict_json",
     "sign",
+    "signature_from_headers",
     "verify",
 ]
