@@ -1,0 +1,115 @@
+"""Shared pieces of the Blixo sandbox: API errors, exact money in JSON, the sandbox clock."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+JsonObj = dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answered to the caller as `{"message": ..., "param": ...}`."""
+
+    def __init__(
+        self, status: int, message: str, param: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.headers = headers or {}
+
+    def body(self) -> JsonObj:
+        return {"message": self.message, "param": self.param}
+
+
+def bad(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, message, param)
+
+
+def money(value: Decimal) -> Decimal:
+    """Round half up to cents; never a negative zero (it would print as -0.00)."""
+    q = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return q if q != 0 else Decimal("0.00")
+
+
+# JSON: money must leave as exact decimal numbers (10.50, not 10.5 or "10.50"). The stdlib encoder
+# cannot emit raw number text, so Decimals travel as a marked string and the marks are removed
+# afterwards. Input strings can never carry the mark because validation rejects NUL characters.
+_MARK_RE = re.compile(r'"\\u0000D(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
+def _prep(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return "\x00D" + format(value, "f") + "\x00"
+    if isinstance(value, dict):
+        return {k: _prep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_prep(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return _MARK_RE.sub(r"\1", json.dumps(_prep(value), separators=(",", ":")))
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON keeping fractional numbers exact (Decimal) and refusing NaN/Infinity."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+
+
+def ts(moment: datetime) -> str:
+    """The one timestamp format: ISO-8601 UTC with microseconds, so string order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str, param: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "+"))
+    except ValueError:
+        raise bad(f"{param} must be an ISO-8601 timestamp, e.g. 2024-01-31T12:00:00Z", param) from None
+    if moment.tzinfo is None:  # a naive timestamp is read as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class Clock:
+    """Wall clock plus an adjustable offset (to test 24 h expiry); every reading is unique.
+
+    Strictly increasing readings keep `updatedAfter` unambiguous: two writes never share an
+    `updatedAt`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._last_us = 0
+
+    def now(self) -> datetime:
+        with self._lock:
+            us = int((time.time() + self._offset) * 1_000_000)
+            us = max(us, self._last_us + 1)
+            self._last_us = us
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+
+    def epoch(self) -> float:
+        return time.time() + self._offset
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def set_offset(self, seconds: float) -> None:
+        with self._lock:
+            self._offset = seconds
