@@ -24,8 +24,8 @@ class Sleeps(list[float]):
 class Sandbox:
     def __init__(self, handle: Any) -> None:
         self.handle = handle
-        self.url: str = handle.url.rstrip("/")
-        self.api_url = self.url + "/v1/"
+        self.api_url: str = handle.url  # the API base, ".../v1"
+        self.url: str = handle.root_url
         self._admin = requests.Session()
         self._admin.auth = (SANDBOX_KEY, "")
 

@@ -21,6 +21,7 @@ from bisync.blixo.errors import (
     AuthenticationError,
     BlixoConnectionError,
     ConflictError,
+    IdempotencyInProgressError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -384,6 +385,37 @@ def test_create_retried_after_5xx_resends_the_same_key_and_body(
     bodies = {c.request.body for c in rsps.calls}
     assert keys == {IDEM}
     assert len(bodies) == 1
+
+
+def test_409_for_a_key_still_in_flight_is_retried(
+    client: BlixoClient, rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    in_flight = {
+        "message": "A request with this Idempotency-Key is still in progress",
+        "param": "Idempotency-Key",
+    }
+    rsps.post(BASE + "invoices", body=requests.ReadTimeout("slow write"))
+    rsps.post(BASE + "invoices", json=in_flight, status=409)
+    rsps.post(BASE + "invoices", json={"data": samples.invoice()}, status=201)
+
+    assert client.invoices.create(InvoiceWrite(customer_id="cus_1"), idempotency_key=IDEM).id == "inv_1"
+    assert len(rsps.calls) == 3
+    assert len(sleeps) == 2
+
+
+def test_409_about_state_is_not_retried(client: BlixoClient, rsps: responses.RequestsMock) -> None:
+    rsps.post(BASE + "invoices", json={"message": "conflict", "param": "status"}, status=409)
+    with pytest.raises(ConflictError):
+        client.invoices.create(InvoiceWrite(customer_id="cus_1"), idempotency_key=IDEM)
+    assert len(rsps.calls) == 1
+
+
+def test_409_in_flight_that_persists_is_transient(client: BlixoClient, rsps: responses.RequestsMock) -> None:
+    rsps.post(BASE + "invoices", json={"message": "in progress", "param": "Idempotency-Key"}, status=409)
+    with pytest.raises(IdempotencyInProgressError) as info:
+        client.invoices.create(InvoiceWrite(customer_id="cus_1"), idempotency_key=IDEM)
+    assert isinstance(info.value, TransientError)
+    assert len(rsps.calls) == 4
 
 
 def test_update_patches_with_idempotency_key(client: BlixoClient, rsps: responses.RequestsMock) -> None:

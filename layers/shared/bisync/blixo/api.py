@@ -36,6 +36,8 @@ TOTAL_KEY: Final = "total"  # informative only: paging stops at the first short 
 ERROR_PARAM_KEY: Final = "param"
 RETRY_AFTER_HEADER: Final = "Retry-After"
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+# A 409 whose `param` is the header name means "same key still in flight" (retryable); a reuse
+# of a key with a different body is refused as a validation error (a caller bug, not retried).
 IDEMPOTENCY_KEY_MIN_LEN: Final = 6
 IDEMPOTENCY_KEY_MAX_LEN: Final = 64
 # Printable ASCII without spaces: safe in any HTTP header and in any server's key store.

@@ -39,6 +39,7 @@ from bisync.blixo.errors import (
     BlixoConnectionError,
     BlixoError,
     ConflictError,
+    IdempotencyInProgressError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -290,6 +291,8 @@ class BlixoClient:
         if status == 404:
             raise NotFoundError(message, **kwargs)
         if status == 409:
+            if param == api.IDEMPOTENCY_HEADER:
+                raise IdempotencyInProgressError(message, **kwargs)
             raise ConflictError(message, **kwargs)
         if 300 <= status < 400:
             raise ProtocolError(f"unexpected redirect ({message})", **kwargs)

@@ -90,5 +90,10 @@ class ServerError(TransientError):
     """5xx from Blixo."""
 
 
+class IdempotencyInProgressError(TransientError):
+    """409 naming the Idempotency-Key: an earlier attempt with the same key is still running
+    (typically after our read timeout). Retried: the retry then gets the stored response."""
+
+
 class BlixoConnectionError(TransientError):
     """The request did not get a response: connection refused or reset, or a timeout."""
