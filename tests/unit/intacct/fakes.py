@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import defusedxml.ElementTree as SafeET
 import xmltodict
+from pydantic import SecretStr
 
 from bisync.intacct.client import IntacctClient, RetryPolicy
 from bisync.intacct.limiter import CompanyLimiter
@@ -25,10 +27,10 @@ SESSION_TIMEOUT = "2030-01-01T12:00:00+00:00"
 def credentials(entity: str | None = None) -> Credentials:
     return Credentials(
         sender_id="blixo-sender",
-        sender_password=SENDER_PW,  # type: ignore[arg-type]
+        sender_password=SecretStr(SENDER_PW),
         company_id="ACME",
         user_id="sync",
-        user_password=USER_PW,  # type: ignore[arg-type]
+        user_password=SecretStr(USER_PW),
         entity_id=entity,
         endpoint_url=LOGIN_URL,
     )
@@ -56,7 +58,9 @@ def result_xml(
     key: str | None = None,
     errors: list[str] | None = None,
 ) -> str:
-    parts = [f"<result><status>{status}</status><function>{function}</function><controlid>{controlid}</controlid>"]
+    parts = [
+        f"<result><status>{status}</status><function>{function}</function><controlid>{_esc(controlid)}</controlid>"
+    ]
     if key is not None:
         parts.append(f"<key>{key}</key>")
     if data is not None:
@@ -98,7 +102,9 @@ def control_failure_xml(errors: list[str]) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?><response><control><status>failure</status>'
         "<senderid>blixo-sender</senderid><controlid>r</controlid><uniqueid>false</uniqueid>"
-        "<dtdversion>3.0</dtdversion></control><errormessage>" + "".join(errors) + "</errormessage></response>"
+        "<dtdversion>3.0</dtdversion></control><errormessage>"
+        + "".join(errors)
+        + "</errormessage></response>"
     ).encode()
 
 
@@ -149,7 +155,7 @@ class FakeGateway:
     session_seq: int = 0
 
     def __call__(self, url: str, body: bytes, timeouts: Timeouts) -> HttpResponse:
-        root = ET.fromstring(body)
+        root = SafeET.fromstring(body)
         call = Call(url, root)
         self.calls.append(call)
         funcs = call.functions
@@ -173,7 +179,9 @@ class FakeGateway:
         return [c for c in self.calls if not (c.functions and c.functions[0][0] == "getAPISession")]
 
 
-def make_client(gateway: FakeGateway, *, attempts: int = 5, entity: str | None = None, **kw: Any) -> IntacctClient:
+def make_client(
+    gateway: FakeGateway, *, attempts: int = 5, entity: str | None = None, **kw: Any
+) -> IntacctClient:
     sleeps: list[float] = []
     client = IntacctClient(
         credentials(entity),

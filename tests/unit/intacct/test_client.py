@@ -53,7 +53,8 @@ def test_login_then_session_and_endpoint_are_reused() -> None:
         client.execute([fn.read("CUSTOMER", ["1"], controlid=f"r{i}")])
     login, *content = gw.calls
     assert login.url == LOGIN_URL
-    assert login.login is not None and login.login.findtext("userid") == "sync"
+    assert login.login is not None
+    assert login.login.findtext("userid") == "sync"
     assert login.login.findtext("password") == USER_PW
     assert gw.logins == 1
     assert [c.url for c in content] == [SESSION_URL] * 3
@@ -91,16 +92,19 @@ def test_bad_login_is_an_authentication_error() -> None:
         return HttpResponse(
             200,
             response_xml(
-                [], auth_status="failure", auth_errors=[error_xml("XL03000006", "Sign-in information is incorrect")]
+                [],
+                auth_status="failure",
+                auth_errors=[error_xml("XL03000006", "Sign-in information is incorrect")],
             ),
         )
 
     client = make_client(gw)
-    client._transport = refuse  # type: ignore[assignment]
+    client._transport = refuse
     with pytest.raises(AuthenticationError) as info:
         client.execute([fn.read("CUSTOMER", ["1"], controlid="r")])
     text = f"{info.value} {info.value!r}"
-    assert USER_PW not in text and SENDER_PW not in text
+    assert USER_PW not in text
+    assert SENDER_PW not in text
 
 
 def test_control_block_in_schema_order_and_uniqueid_for_writes() -> None:
@@ -149,7 +153,11 @@ def test_several_functions_one_outcome_each_in_order() -> None:
     ]
     outcomes = client.execute(batch)
     assert [o.function.controlid for o in outcomes] == ["cust", "bad", "inv2"]
-    assert [o.status for o in outcomes] == [OutcomeStatus.SUCCESS, OutcomeStatus.FAILED, OutcomeStatus.SUCCESS]
+    assert [o.status for o in outcomes] == [
+        OutcomeStatus.SUCCESS,
+        OutcomeStatus.FAILED,
+        OutcomeStatus.SUCCESS,
+    ]
     assert outcomes[0].key == "55"
     assert outcomes[2].key == "9001"
     assert isinstance(outcomes[1].error, BusinessError)
@@ -176,7 +184,10 @@ class Ledger:
                     )
                     continue
                 self.next_key += 1
-                self.invoices[cid] = {"RECORDNO": str(self.next_key), "RECORDID": body.findtext("invoiceno") or ""}
+                self.invoices[cid] = {
+                    "RECORDNO": str(self.next_key),
+                    "RECORDID": body.findtext("invoiceno") or "",
+                }
                 results.append(result_xml(name, cid, key=str(self.next_key)))
             elif name == "query":
                 wanted = body.findtext("filter/equalto/value")
@@ -194,7 +205,8 @@ def test_lost_reply_after_commit_then_retry_is_already_done_with_key() -> None:
     gw = FakeGateway(ledger)
     client = make_client(gw)
     [outcome] = client.execute([fn.create_invoice(invoice("INV-77"), controlid="t1:inv:create:v1")])
-    assert outcome.status is OutcomeStatus.ALREADY_DONE and outcome.done
+    assert outcome.status is OutcomeStatus.ALREADY_DONE
+    assert outcome.done
     assert outcome.key == "701"
     assert len(ledger.invoices) == 1  # exactly one record despite two sends
     sent = [c for c in gw.content_calls if c.functions[0][0] == "create_invoice"]
@@ -204,11 +216,16 @@ def test_lost_reply_after_commit_then_retry_is_already_done_with_key() -> None:
 def test_already_done_without_lookup_has_no_key() -> None:
     gw = FakeGateway(
         lambda call: response_xml(
-            [result_xml("delete", "d", status="failure", errors=[error_xml("XL03000001", REPLAY.format("d"))])]
+            [
+                result_xml(
+                    "delete", "d", status="failure", errors=[error_xml("XL03000001", REPLAY.format("d"))]
+                )
+            ]
         )
     )
     [outcome] = make_client(gw).execute([fn.delete("CUSTOMER", ["5"], controlid="d")])
-    assert outcome.status is OutcomeStatus.ALREADY_DONE and outcome.key is None
+    assert outcome.status is OutcomeStatus.ALREADY_DONE
+    assert outcome.key is None
 
 
 def test_transaction_rollback_reports_nothing_done() -> None:
@@ -238,9 +255,15 @@ def test_transaction_rollback_reports_nothing_done() -> None:
         transaction=True,
     )
     assert [o.done for o in outcomes] == [False, False, False]
-    assert [o.status for o in outcomes] == [OutcomeStatus.ABORTED, OutcomeStatus.FAILED, OutcomeStatus.ABORTED]
-    assert outcomes[1].error is not None and outcomes[1].error.errorno == "BL01001973"
-    assert outcomes[0].error is not None and outcomes[0].error.errorno == "XL03000009"
+    assert [o.status for o in outcomes] == [
+        OutcomeStatus.ABORTED,
+        OutcomeStatus.FAILED,
+        OutcomeStatus.ABORTED,
+    ]
+    assert outcomes[1].error is not None
+    assert outcomes[1].error.errorno == "BL01001973"
+    assert outcomes[0].error is not None
+    assert outcomes[0].error.errorno == "XL03000009"
     assert len(gw.content_calls) == 1  # a business failure is not retried
 
 
@@ -264,7 +287,9 @@ def test_replayed_transaction_is_all_already_done() -> None:
 def test_duplicate_controlids_in_one_request_are_refused() -> None:
     client = make_client(FakeGateway(success_for_all))
     with pytest.raises(ValueError, match="unique"):
-        client.execute([fn.delete("CUSTOMER", ["1"], controlid="x"), fn.delete("CUSTOMER", ["2"], controlid="x")])
+        client.execute(
+            [fn.delete("CUSTOMER", ["1"], controlid="x"), fn.delete("CUSTOMER", ["2"], controlid="x")]
+        )
 
 
 def test_writes_need_a_controlid() -> None:

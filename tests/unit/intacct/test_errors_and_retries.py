@@ -52,7 +52,11 @@ def fixed(status: int, body: bytes):
             ),
             AuthenticationError,
         ),
-        (401, b"<response><errormessage>XMLGW_JPP0002 Sign-in failed</errormessage></response>", AuthenticationError),
+        (
+            401,
+            b"<response><errormessage>XMLGW_JPP0002 Sign-in failed</errormessage></response>",
+            AuthenticationError,
+        ),
         (429, b"GW-0010 Too many requests", RateLimitError),
         (502, CLOUDFLARE_HTML, TransientError),
         (503, b"", TransientError),
@@ -77,11 +81,10 @@ def test_request_level_errors_are_typed(status: int, body: bytes, expected: type
 
 def test_rate_limit_texts_at_result_level() -> None:
     for text in ("There is a concurrent request in process.", "API rate limit exceeded for this company"):
-        gw = FakeGateway(
-            lambda call, text=text: response_xml(
-                [result_xml("read", "read-1", status="failure", errors=[error_xml("XL03000010", text)])]
-            )
+        body = response_xml(
+            [result_xml("read", "read-1", status="failure", errors=[error_xml("XL03000010", text)])]
         )
+        gw = FakeGateway(fixed(200, body))
         with pytest.raises(RateLimitError):
             make_client(gw, attempts=1).execute([read_fn()])
 
@@ -95,10 +98,13 @@ def test_business_error_details_without_support_id() -> None:
             "Use a unique customer ID.",
         )
     ]
-    gw = FakeGateway(lambda call: response_xml([result_xml("create", "c-1", status="failure", errors=errors)]))
+    gw = FakeGateway(
+        lambda call: response_xml([result_xml("create", "c-1", status="failure", errors=errors)])
+    )
     client = make_client(gw)
     [outcome] = client.execute([fn.create("CUSTOMER", {"CUSTOMERID": "C-1"}, controlid="c-1")])
-    assert outcome.status is OutcomeStatus.FAILED and not outcome.done
+    assert outcome.status is OutcomeStatus.FAILED
+    assert not outcome.done
     err = outcome.error
     assert isinstance(err, BusinessError)
     assert err.errorno == "BL01001973"
@@ -112,11 +118,8 @@ def test_business_error_details_without_support_id() -> None:
 
 def test_dl_and_pl_are_business_errors() -> None:
     for errno in ("DL02000001", "PL04000055"):
-        gw = FakeGateway(
-            lambda call, errno=errno: response_xml(
-                [], auth_status="failure", auth_errors=[error_xml(errno, "refused")]
-            )
-        )
+        body = response_xml([], auth_status="failure", auth_errors=[error_xml(errno, "refused")])
+        gw = FakeGateway(fixed(200, body))
         client = make_client(gw)
         with pytest.raises(BusinessError) as info:
             client.execute([read_fn()])
@@ -166,7 +169,7 @@ def test_rate_limit_honours_retry_after() -> None:
             return type(resp)(429, resp.body, {"Retry-After": "7"})
         return resp
 
-    client._transport = with_header  # type: ignore[assignment]
+    client._transport = with_header
     assert client.execute([read_fn()])[0].done
     assert client.sleeps == [7.0]  # type: ignore[attr-defined]
 
@@ -219,4 +222,5 @@ def test_persistent_auth_failure_is_raised_not_looped() -> None:
     client = make_client(gw)
     with pytest.raises(AuthenticationError):
         client.execute([read_fn()])
-    assert gw.logins == 2 and len(gw.content_calls) == 2
+    assert gw.logins == 2
+    assert len(gw.content_calls) == 2
