@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -184,3 +187,25 @@ def test_typed_errors_from_the_sandbox(client: BlixoClient, sandbox: Sandbox) ->
         bad_client.customers.list()
     assert auth.value.status_code == 401
     assert "wrong-key" not in str(auth.value)
+
+
+def test_the_per_key_concurrency_cap_is_absorbed_by_retries(sandbox: Sandbox) -> None:
+    # One request at a time, each held 40 ms: parallel callers meet real 429s with Retry-After.
+    sandbox.admin("POST", "/_sandbox/settings", {"concurrencyLimit": 1, "retryAfterSeconds": 0})
+    sandbox.faults(latencyMs=40)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def short_sleep(seconds: float) -> None:
+        with lock:
+            waits.append(seconds)
+        time.sleep(0.02)  # Retry-After is 0 here; a real pause lets the slot free up
+
+    c = BlixoClient(SANDBOX_KEY, sandbox.api_url, max_retries=30, backoff=Backoff.none(), sleep=short_sleep)
+    with c, ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: c.customers.list(), range(4)))
+
+    assert results == [[], [], [], []]
+    assert waits  # some calls were refused with 429 and retried ...
+    assert all(w == 0.0 for w in waits)  # ... after the server's Retry-After, not the backoff
+    assert sandbox.admin("GET", "/_sandbox/faults")["injected"]["rateLimit"] == 0  # the cap, not a fault
