@@ -1,0 +1,230 @@
+"""Read functions: query, readByQuery, readMore, read, readByName."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+from sandbox.intacct.catalog import FIELDS, NAME_FIELD, canonical
+from sandbox.intacct.filters import Predicate, compile_filter, compile_sql, sort_key
+from sandbox.intacct.records import Ctx, Resolver, check_field, flat_element, full_record
+from sandbox.intacct.store import Record
+from sandbox.intacct.values import IntacctError, fail
+
+
+def text(el: Element, tag: str, default: str = "") -> str:
+    child = el.find(tag)
+    return default if child is None or child.text is None else child.text.strip()
+
+
+def schema_error(text_: str) -> IntacctError:
+    return fail("XL03000003", text_, description="XML Parse schema error")
+
+
+def object_of(el: Element) -> str:
+    raw = text(el, "object")
+    if not raw:
+        raise schema_error(f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( object ).")
+    obj = canonical(raw)
+    if obj is None:
+        raise fail(
+            "DL02000001",
+            f"Object definition {raw} not found",
+            description="Invalid object",
+            correction="Check the object name",
+        )
+    return obj
+
+
+def _data(listtype: str, **attrs: str) -> Element:
+    data = Element("data", {"listtype": listtype})
+    for key, value in attrs.items():
+        data.set(key, value)
+    return data
+
+
+def _rows(ctx: Ctx, obj: str, pred: Predicate, showprivate: bool, docparid: str = "") -> tuple[list[Record], Resolver]:
+    resolver = Resolver(ctx, obj)
+    rows = [
+        r
+        for r in ctx.store.all(ctx.company, obj)
+        if ctx.visible(obj, r, showprivate)
+        and (not docparid or r.get("DOCPARID") == docparid)
+        and pred(resolver.getter(r))
+    ]
+    return rows, resolver
+
+
+# -- query -------------------------------------------------------------------------------------
+def fn_query(ctx: Ctx, el: Element) -> list[Element]:
+    obj = object_of(el)
+    select = el.find("select")
+    names = [] if select is None else [(f.text or "").strip() for f in select.findall("field")]
+    if not names:
+        raise schema_error("Error 1871: Element 'query': Missing child element(s). Expected is ( select ).")
+    if "*" in names:
+        raise fail("DL02000001", "Select field * is not supported; list the fields", description="Invalid field")
+    fields = [check_field(obj, n) for n in names]
+    pagesize_text = text(el, "pagesize", "100")
+    offset_text = text(el, "offset", "0")
+    if not pagesize_text.isdigit() or not 1 <= int(pagesize_text) <= 2000:
+        raise schema_error(
+            f"Error 1839: Element 'pagesize': '{pagesize_text}' is not a valid value of the atomic type "
+            "'pagesizeType' (1 to 2000)."
+        )
+    if not offset_text.isdigit():
+        raise schema_error(f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type 'xs:nonNegativeInteger'.")
+    pagesize, offset = int(pagesize_text), int(offset_text)
+    pred: Predicate = lambda get: True  # noqa: E731
+    flt = el.find("filter")
+    if flt is not None:
+        ops = list(flt)
+        if len(ops) != 1:
+            raise schema_error("Error 1871: Element 'filter': exactly one top-level operator is expected.")
+        pred = compile_filter(obj, ops[0], lambda n: check_field(obj, n))
+    options = el.find("options")
+    showprivate = options is not None and text(options, "showprivate").lower() == "true"
+    caseinsensitive = options is not None and text(options, "caseinsensitive").lower() == "true"
+    order: list[tuple[str, bool]] = []
+    orderby = el.find("orderby")
+    if orderby is not None:
+        for o in orderby.findall("order"):
+            order.append((check_field(obj, text(o, "field")), o.find("descending") is not None))
+    rows, resolver = _rows(ctx, obj, pred, showprivate)
+    rows = _sorted(obj, rows, order, resolver, caseinsensitive)
+    page = rows[offset : offset + pagesize]
+    remaining = max(0, len(rows) - offset - len(page))
+    data = _data(obj, totalcount=str(len(rows)), offset=str(offset), count=str(len(page)),
+                 numremaining=str(remaining))
+    for r in page:
+        get = resolver.getter(r)
+        data.append(flat_element(obj, obj, [(f, get(f)) for f in fields]))
+    ctx.transactions += 1
+    return [data]
+
+
+def _sorted(obj: str, rows: list[Record], order: list[tuple[str, bool]], resolver: Resolver, ci: bool) -> list[Record]:
+    rows = sorted(rows, key=lambda r: int(r["RECORDNO"]))
+    for name, desc in reversed(order):
+        def key(r: Record, name: str = name) -> tuple[int, object]:
+            k = sort_key(obj, name, resolver.value(r, name))
+            return (k[0], k[1].lower()) if ci and isinstance(k[1], str) else k
+
+        rows.sort(key=key, reverse=desc)  # type: ignore[arg-type]
+    return rows
+
+
+# -- readByQuery / readMore --------------------------------------------------------------------
+@dataclass
+class ResultSet:
+    company: str
+    obj: str
+    rows: list[Element]
+    pagesize: int
+    expires: float
+    total: int
+
+
+RESULTS: dict[str, ResultSet] = {}
+
+
+def _fields_list(obj: str, raw: str) -> list[str]:
+    raw = raw.strip()
+    if raw in ("", "*"):
+        return list(FIELDS[obj])
+    return [check_field(obj, f, relations=False) for f in raw.split(",") if f.strip()]
+
+
+def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
+    obj = object_of(el)
+    fields = _fields_list(obj, text(el, "fields", "*"))
+    size_text = text(el, "pagesize", "100")
+    if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
+        raise fail("DL02000001", f"Invalid pagesize {size_text}: readByQuery returns 1 to 1000 records per page",
+                   description="Invalid pagesize")
+    fmt = text(el, "returnFormat", "xml").lower()
+    if fmt != "xml":
+        raise fail("DL02000001", f"returnFormat {fmt} is not supported by the sandbox", description="Invalid format")
+    pred = compile_sql(obj, text(el, "query"), lambda n: check_field(obj, n, relations=False))
+    rows, _ = _rows(ctx, obj, pred, showprivate=True, docparid=text(el, "docparid"))
+    tag = obj.lower()
+    rendered = [flat_element(tag, obj, [(f, r.get(f, "")) for f in fields]) for r in rows]
+    ctx.transactions += 1
+    return [_page(ctx, obj, rendered, int(size_text), None, len(rendered))]
+
+
+def _page(ctx: Ctx, obj: str, rows: list[Element], pagesize: int, result_id: str | None, total: int) -> Element:
+    """One page; the rest is kept under a resultId (the same id is reused by each readMore)."""
+    page, rest = rows[:pagesize], rows[pagesize:]
+    if rest:
+        result_id = result_id or f"{secrets.randbelow(10**10):010d}{secrets.token_urlsafe(18)}"
+        ttl = float(ctx.settings.get("result_ttl_s", 900.0))
+        RESULTS[result_id] = ResultSet(ctx.company, obj, rest, pagesize, time.monotonic() + ttl, total)
+    data = _data(obj.lower(), count=str(len(page)), totalcount=str(total), numremaining=str(len(rest)),
+                 resultId=result_id if rest and result_id else "")
+    data.extend(page)
+    return data
+
+
+def fn_read_more(ctx: Ctx, el: Element) -> list[Element]:
+    rid = text(el, "resultId")
+    if not rid:
+        raise schema_error("Error 1871: Element 'readMore': Missing child element(s). Expected is ( resultId ).")
+    rs = RESULTS.get(rid)
+    if rs is None or rs.company != ctx.company or rs.expires < time.monotonic():
+        RESULTS.pop(rid, None)
+        raise fail(
+            "DL02000001",
+            f"Attempt to readMore with an invalid or expired resultId {rid}",
+            description="Invalid resultId",
+            correction="Run the readByQuery again",
+        )
+    ctx.transactions += 1
+    RESULTS.pop(rid, None)
+    return [_page(ctx, rs.obj, rs.rows, rs.pagesize, rid, rs.total)]
+
+
+# -- read / readByName -----------------------------------------------------------------------------
+def _read_fields(obj: str, raw: str) -> list[str] | None:
+    raw = raw.strip()
+    if raw in ("", "*"):
+        return None
+    return [check_field(obj, f, relations=False) for f in raw.split(",") if f.strip()]
+
+
+def fn_read(ctx: Ctx, el: Element) -> list[Element]:
+    obj = object_of(el)
+    fields = _read_fields(obj, text(el, "fields", "*"))
+    keys = [k.strip() for k in text(el, "keys").split(",") if k.strip()]
+    if len(keys) > 100:
+        raise fail("DL02000001", "read accepts at most 100 keys", description="Too many keys")
+    recs: list[Record] = []
+    for k in keys:
+        if not k.isdigit():
+            raise fail("DL02000001", f"Invalid key {k}: keys are record numbers", description="Invalid key")
+        rec = ctx.store.get(ctx.company, obj, int(k))
+        if rec is not None and ctx.visible(obj, rec, True):
+            recs.append(rec)
+    ctx.transactions += 1
+    return [_read_data(ctx, obj, recs, fields)]
+
+
+def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
+    obj = object_of(el)
+    fields = _read_fields(obj, text(el, "fields", "*"))
+    name_field = NAME_FIELD[obj]
+    recs: list[Record] = []
+    for k in (k.strip() for k in text(el, "keys").split(",")):
+        if k:
+            recs.extend(r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, True))
+    ctx.transactions += 1
+    return [_read_data(ctx, obj, recs, fields)]
+
+
+def _read_data(ctx: Ctx, obj: str, recs: list[Record], fields: list[str] | None) -> Element:
+    data = _data(obj, count=str(len(recs)))
+    for r in recs:
+        data.append(full_record(ctx, obj, r, obj, fields))
+    return data

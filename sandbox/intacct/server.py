@@ -1,0 +1,297 @@
+"""HTTP front: the gateway endpoint, per-company limits, fault injection and admin endpoints."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from sandbox.intacct import reads
+from sandbox.intacct.gateway import Gateway, Outcome, Parsed, http_error
+from sandbox.intacct.seed import COMPANY_ID, load_defaults
+from sandbox.intacct.store import Store
+from sandbox.intacct.values import now_ts
+
+GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
+
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad gateway</title></head><body>"
+    b"<h1>Bad gateway</h1><p>Cloudflare Ray ID: sandbox</p></body></html>"
+)
+
+
+@dataclass
+class Faults:
+    """Per-company fault injection; rates are probabilities in [0, 1] drawn from a seeded RNG."""
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    rate_5xx: float = 0.0
+    rate_524: float = 0.0
+    rate_429: float = 0.0
+    rate_html: float = 0.0
+    html_status: int = 200
+    rate_lost_response: float = 0.0
+    lost_response_mode: str = "close"  # "close" (drop the connection) or "524"
+    seed: int | None = None
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("rng", None)
+        return data
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    transactions: int = 0
+    functions: int = 0
+    rate_limited: int = 0
+    faults_injected: int = 0
+    lost_responses: int = 0
+
+
+class Sandbox:
+    """All state of one running sandbox: the store, the gateway, limits, faults and counters."""
+
+    def __init__(self, db: str = ":memory:") -> None:
+        self.store = Store(db)
+        self.gateway = Gateway(self.store)
+        self.lock = threading.Lock()
+        self.faults: dict[str, Faults] = {}
+        self.counters: dict[str, Counters] = {}
+        self.in_flight: dict[str, int] = {}
+        with self.store.lock:
+            if not self.store.companies():
+                load_defaults(self.store)
+
+    def reset(self) -> None:
+        with self.store.lock:
+            self.store.wipe()
+            load_defaults(self.store)
+        reads.RESULTS.clear()
+        with self.lock:
+            self.faults.clear()
+            self.counters.clear()
+
+    def counter(self, company: str) -> Counters:
+        return self.counters.setdefault(company, Counters())
+
+    def fault(self, company: str) -> Faults:
+        return self.faults.setdefault(company, Faults())
+
+    def limit(self, company: str) -> int:
+        with self.store.lock:
+            settings = self.store.settings(company) or {}
+        return int(settings.get("concurrency_limit", 2))
+
+    def acquire(self, company: str) -> bool:
+        limit = self.limit(company)
+        with self.lock:
+            if self.in_flight.get(company, 0) >= limit:
+                self.counter(company).rate_limited += 1
+                return False
+            self.in_flight[company] = self.in_flight.get(company, 0) + 1
+            return True
+
+    def release(self, company: str) -> None:
+        with self.lock:
+            self.in_flight[company] = max(0, self.in_flight.get(company, 0) - 1)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: tests and `make up` logs stay readable
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload, indent=1).encode(), "application/json")
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- routes ----------------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        if url.path == GATEWAY_PATH:
+            out = http_error(405, "GW-0011", "Invalid request: use POST.", "Method not allowed")
+            self._send(out.status, out.body)
+            return
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        sb = self.server.sandbox
+        if url.path == "/_sandbox/counters":
+            with sb.lock:
+                data = {c: asdict(v) for c, v in sb.counters.items() if c == query.get("company", c)}
+            self._json(200, data)
+        elif url.path == "/_sandbox/dump":
+            with sb.store.lock:
+                dump = sb.store.dump(query.get("company"), query.get("object"))
+            self._json(200, dump)
+        elif url.path == "/_sandbox/faults":
+            with sb.lock:
+                self._json(200, {c: f.public() for c, f in sb.faults.items()})
+        elif url.path in ("/", "/_sandbox/health"):
+            self._json(200, {"ok": True, "gateway": GATEWAY_PATH})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        body = self._body()
+        if url.path == GATEWAY_PATH:
+            self._gateway(body)
+            return
+        try:
+            payload = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            self._json(400, {"error": "body must be JSON"})
+            return
+        if not isinstance(payload, dict):
+            self._json(400, {"error": "body must be a JSON object"})
+            return
+        try:
+            self._admin(url.path, payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._json(400, {"error": str(exc)})
+
+    def _admin(self, path: str, payload: dict[str, Any]) -> None:
+        sb = self.server.sandbox
+        company = str(payload.pop("company", COMPANY_ID))
+        if path == "/_sandbox/faults":
+            with sb.lock:
+                current = sb.fault(company)
+                if payload.pop("clear", False):
+                    current = sb.faults[company] = Faults()
+                for key, value in payload.items():
+                    if key not in Faults.__dataclass_fields__ or key == "rng":
+                        raise ValueError(f"unknown fault setting {key}")
+                    setattr(current, key, value)
+                current.rng = random.Random(current.seed)
+                self._json(200, current.public())
+        elif path == "/_sandbox/expire-sessions":
+            with sb.store.lock:
+                n = sb.store.expire_sessions(None if payload.get("all") else company)
+            self._json(200, {"expired": n})
+        elif path == "/_sandbox/reset":
+            sb.reset()
+            self._json(200, {"reset": True})
+        elif path == "/_sandbox/config":
+            with sb.store.lock:
+                settings = sb.store.settings(company)
+                if settings is None:
+                    raise ValueError(f"unknown company {company}")
+                for key, value in payload.items():
+                    if key not in settings or key in ("users", "senders"):
+                        raise ValueError(f"unknown setting {key}")
+                    settings[key] = value
+                sb.store.put_settings(company, settings)
+            self._json(200, settings | {"users": sorted(settings["users"])})
+        elif path == "/_sandbox/seed":
+            from sandbox.intacct.bulk import seed_records
+
+            with sb.store.lock:
+                counts = seed_records(sb.store, company, payload)
+            self._json(200, counts)
+        else:
+            self._json(404, {"error": "not found"})
+
+    # -- the gateway -------------------------------------------------------------------------------
+    def _gateway(self, body: bytes) -> None:
+        sb = self.server.sandbox
+        parsed = sb.gateway.parse(body)
+        if isinstance(parsed, Outcome):
+            self._send(parsed.status, parsed.body)
+            return
+        company = parsed.company or "?"
+        with sb.lock:
+            sb.counter(company).requests += 1
+            faults = sb.fault(company)
+            draws = [faults.rng.random() for _ in range(5)]
+            jitter = faults.rng.random() * faults.jitter_ms
+        if not sb.acquire(company):
+            out = http_error(429, "GW-0010", "Rate limit exceeded: too many concurrent requests for this company "
+                             "(concurrent request in process). Retry later.", "Too many requests")
+            self._send(out.status, out.body)
+            return
+        try:
+            delay = (faults.latency_ms + jitter) / 1000.0
+            if delay > 0:
+                time.sleep(delay)
+            if self._pre_fault(company, faults, draws):
+                return
+            endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
+            out = sb.gateway.execute(parsed, endpoint)
+            with sb.lock:
+                sb.counter(company).transactions += out.transactions
+                sb.counter(company).functions += len(parsed.root.findall("operation/content/function"))
+            if out.wrote and draws[4] < faults.rate_lost_response:
+                self._lose_response(company, faults)
+                return
+            self._send(out.status, out.body)
+        finally:
+            sb.release(company)
+
+    def _pre_fault(self, company: str, faults: Faults, draws: list[float]) -> bool:
+        """Faults that answer before anything runs (nothing is committed)."""
+        status: int | None = None
+        body = b""
+        if draws[0] < faults.rate_429:
+            out = http_error(429, "GW-0010", "API rate limit exceeded", "Too many requests")
+            status, body = out.status, out.body
+        elif draws[1] < faults.rate_5xx:
+            status = (500, 502, 503)[int(draws[1] * 1000) % 3]
+        elif draws[2] < faults.rate_524:
+            status = 524
+        elif draws[3] < faults.rate_html:
+            status, body = faults.html_status, _HTML_PAGE
+        if status is None:
+            return False
+        with self.server.sandbox.lock:
+            self.server.sandbox.counter(company).faults_injected += 1
+        self._send(status, body, "text/html" if body == _HTML_PAGE else "text/xml; charset=UTF-8")
+        return True
+
+    def _lose_response(self, company: str, faults: Faults) -> None:
+        """The write is committed but the caller never learns it."""
+        with self.server.sandbox.lock:
+            self.server.sandbox.counter(company).lost_responses += 1
+        if faults.lost_response_mode == "524":
+            self._send(524, b"")
+            return
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(2)
+        except OSError:
+            pass
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+        self.host_port = f"{address[0]}:{self.server_address[1]}"
+
+
+def started_at() -> str:
+    return now_ts()
