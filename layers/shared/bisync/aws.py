@@ -1,0 +1,60 @@
+"""Small AWS adapters the handlers wire together: queues, secrets, the sync table.
+
+Clients are created lazily and once per container, so a cold start pays only for what the
+handler uses (architecture.md: each boto3 client or resource costs ~130 ms here).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+
+from bisync.config import runtime_config
+from bisync.secrets import TenantSecrets, tenant_secret_name
+from bisync.store import SyncStore
+from bisync.sync.jobs import QueueMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+# Secrets are re-read at most this often, so a rotation reaches warm containers within minutes.
+SECRET_MAX_AGE_SECONDS = 300
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> SQSClient:
+    return boto3.client("sqs")
+
+
+@lru_cache(maxsize=1)
+def sync_store() -> SyncStore:
+    table = boto3.resource("dynamodb").Table(runtime_config().sync_table)
+    return SyncStore(table)
+
+
+class SqsQueue:
+    """Sends prepared FIFO messages to one queue."""
+
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._url = queue_url
+        self._client = client
+
+    def send(self, message: QueueMessage) -> str:
+        client = self._client or sqs_client()
+        reply = client.send_message(
+            QueueUrl=self._url,
+            MessageBody=message.body,
+            MessageGroupId=message.group_id,
+            MessageDeduplicationId=message.deduplication_id,
+        )
+        return str(reply["MessageId"])
+
+
+def load_tenant_secrets(tenant_id: str) -> TenantSecrets:
+    """The tenant's credentials from Secrets Manager (cached by Powertools for a few minutes)."""
+    name = tenant_secret_name(runtime_config().tenant_secret_prefix, tenant_id)
+    raw = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    return TenantSecrets.model_validate(raw)

@@ -1,0 +1,29 @@
+"""Runtime configuration of the Lambdas, read once from the environment the template sets."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeConfig(BaseSettings):
+    """Names and URLs the template passes to every function (see template.yaml Globals)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    stage: str = "dev"
+    sync_table: str
+    idempotency_table: str = ""
+    push_queue_url: str = ""
+    pull_queue_url: str = ""
+    tenant_secret_prefix: str = "blixo-intacct/dev/tenants/"
+    intacct_endpoint_url: str = "https://api.intacct.com/ia/xml/xmlgw.phtml"
+    blixo_api_url: str = "https://api.blixo.com/v1"
+    webhook_max_body_bytes: int = 262_144
+
+
+@lru_cache(maxsize=1)
+def runtime_config() -> RuntimeConfig:
+    """The process-wide configuration (cached: the environment does not change in a container)."""
+    return RuntimeConfig()  # type: ignore[call-arg]  # filled from the environment

@@ -1,0 +1,143 @@
+"""DynamoDB repository for tenants, cursors and runs (mappings and errors come with the sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bisync.settings import TenantSettings
+from bisync.store import keys
+from bisync.store.models import FlowCursor, RunOutcome, SyncRun
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+# Runs are history for operators, not state: they expire (the table's TTL attribute).
+RUN_RETENTION = timedelta(days=30)
+
+
+class TenantNotFoundError(LookupError):
+    """No settings are stored for this tenant id."""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class SyncStore:
+    """Typed access to the sync table. Takes a boto3 Table so tests can hand it a moto one."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # ------------------------------------------------------------------ tenants
+    def put_tenant(self, settings: TenantSettings) -> None:
+        self._table.put_item(
+            Item={
+                "PK": keys.tenant_pk(settings.tenant_id),
+                "SK": keys.SETTINGS_SK,
+                "GSI1PK": keys.TENANT_INDEX_PK,
+                "GSI1SK": settings.tenant_id,
+                "settings": settings.model_dump_json(),
+                "updatedAt": _iso(datetime.now(UTC)),
+            }
+        )
+
+    def get_tenant(self, tenant_id: str) -> TenantSettings:
+        item = self._table.get_item(
+            Key={"PK": keys.tenant_pk(tenant_id), "SK": keys.SETTINGS_SK}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            raise TenantNotFoundError(tenant_id)
+        return TenantSettings.model_validate_json(str(item["settings"]))
+
+    def iter_tenants(self) -> Iterator[TenantSettings]:
+        """Every tenant, through the sparse tenant index (paged; no scan)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.TENANT_INDEX,
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": keys.TENANT_INDEX_PK},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            for item in page.get("Items", []):
+                yield TenantSettings.model_validate_json(str(item["settings"]))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    # ------------------------------------------------------------------ runs and cursors
+    def put_run(self, run: SyncRun) -> None:
+        expires = (run.finished_at or run.started_at) + RUN_RETENTION
+        self._table.put_item(
+            Item={
+                "PK": keys.tenant_pk(run.tenant_id),
+                "SK": keys.run_sk(_iso(run.started_at), run.run_id),
+                "run": run.model_dump_json(),
+                "expiresAt": int(expires.timestamp()),
+            }
+        )
+
+    def list_runs(self, tenant_id: str, limit: int = 20) -> list[SyncRun]:
+        """The newest runs first."""
+        page = self._table.query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :run)",
+            ExpressionAttributeValues={":pk": keys.tenant_pk(tenant_id), ":run": "RUN#"},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [SyncRun.model_validate_json(str(item["run"])) for item in page.get("Items", [])]
+
+    def get_cursor(self, tenant_id: str, flow: str) -> FlowCursor:
+        item = self._table.get_item(
+            Key={"PK": keys.tenant_pk(tenant_id), "SK": keys.cursor_sk(flow)}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return FlowCursor(tenant_id=tenant_id, flow=flow)
+        return FlowCursor(
+            tenant_id=tenant_id,
+            flow=flow,
+            high_water=item.get("highWater"),  # type: ignore[arg-type]
+            last_run_started=item.get("lastRunStarted"),  # type: ignore[arg-type]
+            last_run_finished=item.get("lastRunFinished"),  # type: ignore[arg-type]
+            last_outcome=item.get("lastOutcome"),  # type: ignore[arg-type]
+            processed=int(item.get("processed", 0)),  # type: ignore[arg-type]
+        )
+
+    def record_flow_activity(
+        self,
+        tenant_id: str,
+        flow: str,
+        *,
+        started: datetime,
+        finished: datetime,
+        outcome: RunOutcome,
+        processed: int,
+    ) -> None:
+        """Count a flow's work and move its last-run status forward, atomically.
+
+        Concurrent consumers (push runs one Lambda per message group) update the same item, so
+        the counter is an ADD and the status only moves to a later finish time.
+        """
+        key = {"PK": keys.tenant_pk(tenant_id), "SK": keys.cursor_sk(flow)}
+        self._table.update_item(
+            Key=key,
+            UpdateExpression="ADD #processed :n",
+            ExpressionAttributeNames={"#processed": "processed"},
+            ExpressionAttributeValues={":n": processed},
+        )
+        try:
+            self._table.update_item(
+                Key=key,
+                UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o",
+                ConditionExpression="attribute_not_exists(lastRunFinished) OR lastRunFinished <= :f",
+                ExpressionAttributeValues={
+                    ":s": _iso(started),
+                    ":f": _iso(finished),
+                    ":o": outcome.value,
+                },
+            )
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # a later run already reported; its status stands

@@ -1,0 +1,37 @@
+"""The single-table key design (see docs/architecture.md). Only the store module imports this."""
+
+from __future__ import annotations
+
+TENANT_INDEX = "GSI1"
+TENANT_INDEX_PK = "TENANT"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+SETTINGS_SK = "SETTINGS"
+
+
+def cursor_sk(flow: str) -> str:
+    return f"CURSOR#{flow}"
+
+
+def run_sk(started_at_iso: str, run_id: str) -> str:
+    return f"RUN#{started_at_iso}#{run_id}"
+
+
+def error_sk(object_type: str, object_id: str) -> str:
+    return f"ERR#{object_type}#{object_id}"
+
+
+def mapping_pk(tenant_id: str, object_type: str) -> str:
+    return f"TENANT#{tenant_id}#{object_type}"
+
+
+def blixo_side_sk(blixo_id: str) -> str:
+    return f"B#{blixo_id}"
+
+
+def intacct_side_sk(intacct_key: str) -> str:
+    return f"I#{intacct_key}"
