@@ -1,8 +1,8 @@
 """A local stand-in for the Sage Intacct XML gateway (never deployed; never imports bisync).
 
-    handle = start_server(port=0)       # in-process, ephemeral port
-    handle.gateway_url                  # http://127.0.0.1:PORT/ia/xml/xmlgw.phtml
-    handle.stop()
+handle = start_server(port=0)       # in-process, ephemeral port
+handle.gateway_url                  # http://127.0.0.1:PORT/ia/xml/xmlgw.phtml
+handle.stop()
 """
 
 from __future__ import annotations

@@ -51,7 +51,9 @@ def filter_value(obj: str, name: str, text: str) -> str:
         return ts
     if kind == "number":
         if parse_decimal(text) is None:
-            raise fail("DL02000001", f"Invalid number value {text} for field {name}", description="Invalid number")
+            raise fail(
+                "DL02000001", f"Invalid number value {text} for field {name}", description="Invalid number"
+            )
         return text
     return text
 
@@ -150,7 +152,9 @@ def compile_filter(obj: str, node: Element, check: FieldCheck) -> Predicate:
     if tag in ("and", "or"):
         parts = [compile_filter(obj, child, check) for child in node]
         if len(parts) < 2:
-            raise _schema_error(f"Error 1871: Element '{tag}': Missing child element(s). Expected two or more.")
+            raise _schema_error(
+                f"Error 1871: Element '{tag}': Missing child element(s). Expected two or more."
+            )
         return _all(parts) if tag == "and" else _any(parts)
     fields = [f.text or "" for f in node.findall("field")]
     values = [v.text or "" for v in node.findall("value")]
@@ -168,7 +172,9 @@ def compile_filter(obj: str, node: Element, check: FieldCheck) -> Predicate:
         return _all([_compare(obj, name, ">=", low), _compare(obj, name, "<=", high)])
     if tag in ("in", "notin"):
         if not values:
-            raise _schema_error(f"Error 1871: Element '{tag}': Missing child element(s). Expected is ( value ).")
+            raise _schema_error(
+                f"Error 1871: Element '{tag}': Missing child element(s). Expected is ( value )."
+            )
         return _in(obj, name, [filter_value(obj, name, v) for v in values], tag == "notin")
     if tag in ("like", "notlike"):
         if len(values) != 1:

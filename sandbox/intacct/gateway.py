@@ -77,8 +77,9 @@ def errormessage(errors: list[ErrorDetail]) -> Element:
         SubElement(err, "errorno").text = e.errorno
         SubElement(err, "description").text = e.description
         # Real Intacct tags the first error with a support id the client should strip.
-        SubElement(err, "description2").text = f"{e.description2} [Support ID: {support_id()}]" if n == 0 else (
-            e.description2)
+        SubElement(err, "description2").text = (
+            f"{e.description2} [Support ID: {support_id()}]" if n == 0 else (e.description2)
+        )
         SubElement(err, "correction").text = e.correction
     return box
 
@@ -116,10 +117,14 @@ class Gateway:
             root_el = Element("response")
             ctl = SubElement(root_el, "control")
             SubElement(ctl, "status").text = "failure"
-            root_el.append(errormessage([ErrorDetail("XL03000003", f"XML parse error: {exc}", "XML Parse error")]))
+            root_el.append(
+                errormessage([ErrorDetail("XL03000003", f"XML parse error: {exc}", "XML Parse error")])
+            )
             return Outcome(200, xml_bytes(root_el))
         if root.tag != "request" or root.find("control") is None:
-            return http_error(400, "GW-0011", "Invalid request: the root element must be <request>.", "Bad request")
+            return http_error(
+                400, "GW-0011", "Invalid request: the root element must be <request>.", "Bad request"
+            )
         auth = root.find("operation/authentication")
         company: str | None = None
         if auth is not None:
@@ -156,9 +161,18 @@ class Gateway:
         sender, sender_pw = _text(control, "senderid"), _text(control, "password")
         if SENDERS.get(sender) is None or SENDERS[sender] != sender_pw:
             resp, _ = self._control(root, "failure")
-            resp.append(errormessage([ErrorDetail(
-                "XL03000006", "Incorrect Intacct XML Partner ID or password.", "",
-                "Check the sender ID and sender password")]))
+            resp.append(
+                errormessage(
+                    [
+                        ErrorDetail(
+                            "XL03000006",
+                            "Incorrect Intacct XML Partner ID or password.",
+                            "",
+                            "Check the sender ID and sender password",
+                        )
+                    ]
+                )
+            )
             return Outcome(200, xml_bytes(resp))
         if _text(control, "dtdversion") not in ("3.0", ""):
             resp, _ = self._control(root, "failure")
@@ -197,8 +211,9 @@ class Gateway:
         return Outcome(200, xml_bytes(resp), company=ctx.company, transactions=tx_count, wrote=wrote)
 
     def _authenticate(self, auth: Element | None, sender: str, endpoint: str) -> Ctx | ErrorDetail:
-        bad_login = ErrorDetail("XL03000006", "Sign-in information is incorrect", "",
-                                "Check the user ID, company ID and password")
+        bad_login = ErrorDetail(
+            "XL03000006", "Sign-in information is incorrect", "", "Check the user ID, company ID and password"
+        )
         if auth is None:
             return ErrorDetail("XL03000003", "Missing authentication element.", "")
         now = time.time()
@@ -213,34 +228,50 @@ class Gateway:
             if settings.get("users", {}).get(_text(login, "userid")) != _text(login, "password"):
                 return bad_login
             if sender not in settings.get("senders", []):
-                return ErrorDetail("XL03000006", f"The sender ID '{sender}' is not authorized to make Web Services "
-                                   f"requests to company '{company}'.", "",
-                                   "Contact the company administrator to grant Web Services authorization")
+                return ErrorDetail(
+                    "XL03000006",
+                    f"The sender ID '{sender}' is not authorized to make Web Services "
+                    f"requests to company '{company}'.",
+                    "",
+                    "Contact the company administrator to grant Web Services authorization",
+                )
             if entity and not self.store.find(company, "LOCATIONENTITY", "LOCATIONID", entity):
-                return ErrorDetail("XL03000006", f"Invalid entity/location ID {entity} in the login.", "",
-                                   "Use a valid entity ID")
+                return ErrorDetail(
+                    "XL03000006",
+                    f"Invalid entity/location ID {entity} in the login.",
+                    "",
+                    "Use a valid entity ID",
+                )
             sid = f"{secrets.token_urlsafe(24)}.."
             # A login request gets a session of its own (what getAPISession returns).
-            self.store.add_session(sid, company, _text(login, "userid"), entity, now,
-                                   float(settings["session_timeout_s"]))
+            self.store.add_session(
+                sid, company, _text(login, "userid"), entity, now, float(settings["session_timeout_s"])
+            )
             return Ctx(self.store, company, _text(login, "userid"), entity, sender, endpoint, sid, settings)
         sid = _text(auth, "sessionid")
         sess = self.store.session(sid) if sid else None
         if sess is None or sess[3] < now:
-            return ErrorDetail("XL03000006", "Invalid session", "Authentication failed",
-                               "Get a new session with getAPISession")
+            return ErrorDetail(
+                "XL03000006",
+                "Invalid session",
+                "Authentication failed",
+                "Get a new session with getAPISession",
+            )
         company, userid, entity, _ = sess
         settings = self.store.settings(company)
         if settings is None:
             return bad_login
         if sender not in settings.get("senders", []):
-            return ErrorDetail("XL03000006", f"The sender ID '{sender}' is not authorized for company '{company}'.", "")
+            return ErrorDetail(
+                "XL03000006", f"The sender ID '{sender}' is not authorized for company '{company}'.", ""
+            )
         # Sliding expiry: each call extends the session.
         self.store.touch_session(sid, now + float(settings["session_timeout_s"]))
         return Ctx(self.store, company, userid, entity, sender, endpoint, sid, settings)
 
-    def _run_functions(self, ctx: Ctx, operation: Element, transaction: bool, uniqueid: bool
-                       ) -> tuple[list[Element], int, bool]:
+    def _run_functions(
+        self, ctx: Ctx, operation: Element, transaction: bool, uniqueid: bool
+    ) -> tuple[list[Element], int, bool]:
         fns = operation.findall("content/function")
         results: list[Element] = []
         failed_at: int | None = None
@@ -293,13 +324,27 @@ class Gateway:
 
     def _call(self, ctx: Ctx, fn: Element, name: str, controlid: str, uniqueid: bool) -> list[Element]:
         if len(fn) != 1 or not controlid:
-            raise IntacctError([ErrorDetail("XL03000003", "Error 1871: Element 'function': each function needs a "
-                                            "controlid attribute and exactly one child element.",
-                                            "XML Parse schema error")])
+            raise IntacctError(
+                [
+                    ErrorDetail(
+                        "XL03000003",
+                        "Error 1871: Element 'function': each function needs a "
+                        "controlid attribute and exactly one child element.",
+                        "XML Parse schema error",
+                    )
+                ]
+            )
         if uniqueid and self.store.controlid_seen(ctx.company, ctx.sender, controlid):
-            raise IntacctError([ErrorDetail(
-                "BL01001973", f"A successful transaction has already been recorded with the control id {controlid}",
-                "Duplicate control id", "Use a new control id for a new transaction")])
+            raise IntacctError(
+                [
+                    ErrorDetail(
+                        "BL01001973",
+                        f"A successful transaction has already been recorded with the control id {controlid}",
+                        "Duplicate control id",
+                        "Use a new control id for a new transaction",
+                    )
+                ]
+            )
         if name == "getAPISession":
             out = self._get_api_session(ctx, fn[0])
         else:
@@ -318,8 +363,9 @@ class Gateway:
             if not self.store.find(ctx.company, "LOCATIONENTITY", "LOCATIONID", entity):
                 raise IntacctError([ErrorDetail("XL03000006", f"Invalid entity/location ID {entity}.", "")])
             sid = f"{secrets.token_urlsafe(24)}.."
-            self.store.add_session(sid, ctx.company, ctx.userid, entity, time.time(),
-                                   float(ctx.settings["session_timeout_s"]))
+            self.store.add_session(
+                sid, ctx.company, ctx.userid, entity, time.time(), float(ctx.settings["session_timeout_s"])
+            )
             ctx.entity = entity
         data = Element("data")
         api = SubElement(data, "api")

@@ -32,20 +32,94 @@ from sandbox.intacct.writes import (
     term_days,
 )
 
-_SO_ORDER = ["transactiontype", "datecreated", "dateposted", "createdfrom", "customerid", "documentno",
-             "origdocdate", "referenceno", "termname", "datedue", "message", "shippingmethod", "shipto", "billto",
-             "supdocid", "externalid", "basecurr", "currency", "exchratedate", "exchratetype", "exchrate",
-             "vsoepricelist", "customfields", "state", "projectid", "sotransitems", "subtotals"]
-_UPDATE_ORDER = ["datecreated", "dateposted", "referenceno", "termname", "datedue", "origdocdate", "message",
-                 "shippingmethod", "shipto", "billto", "supdocid", "externalid", "basecurr", "currency",
-                 "exchratedate", "exchratetype", "exchrate", "customfields", "state", "projectid",
-                 "updatesotransitems", "updatesubtotals"]
-_ITEM_ORDER = ["bundlenumber", "itemid", "itemdesc", "taxable", "warehouseid", "quantity", "unit",
-               "linelevelsimpletaxtype", "discountpercent", "price", "sourcelinekey", "discsurchargememo",
-               "locationid", "departmentid", "memo", "itemdetails", "customfields", "revrectemplate",
-               "revrecstartdate", "revrecenddate", "renewalmacro", "projectid", "customerid", "vendorid",
-               "employeeid", "classid", "contractid", "fulfillmentstatus", "taskno", "billingtemplate", "dropship",
-               "shipto", "deliverydate"]
+_SO_ORDER = [
+    "transactiontype",
+    "datecreated",
+    "dateposted",
+    "createdfrom",
+    "customerid",
+    "documentno",
+    "origdocdate",
+    "referenceno",
+    "termname",
+    "datedue",
+    "message",
+    "shippingmethod",
+    "shipto",
+    "billto",
+    "supdocid",
+    "externalid",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "vsoepricelist",
+    "customfields",
+    "state",
+    "projectid",
+    "sotransitems",
+    "subtotals",
+]
+_UPDATE_ORDER = [
+    "datecreated",
+    "dateposted",
+    "referenceno",
+    "termname",
+    "datedue",
+    "origdocdate",
+    "message",
+    "shippingmethod",
+    "shipto",
+    "billto",
+    "supdocid",
+    "externalid",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "customfields",
+    "state",
+    "projectid",
+    "updatesotransitems",
+    "updatesubtotals",
+]
+_ITEM_ORDER = [
+    "bundlenumber",
+    "itemid",
+    "itemdesc",
+    "taxable",
+    "warehouseid",
+    "quantity",
+    "unit",
+    "linelevelsimpletaxtype",
+    "discountpercent",
+    "price",
+    "sourcelinekey",
+    "discsurchargememo",
+    "locationid",
+    "departmentid",
+    "memo",
+    "itemdetails",
+    "customfields",
+    "revrectemplate",
+    "revrecstartdate",
+    "revrecenddate",
+    "renewalmacro",
+    "projectid",
+    "customerid",
+    "vendorid",
+    "employeeid",
+    "classid",
+    "contractid",
+    "fulfillmentstatus",
+    "taskno",
+    "billingtemplate",
+    "dropship",
+    "shipto",
+    "deliverydate",
+]
 _PREFIX = {"Sales Invoice": "SI", "Sales Return": "SR"}
 
 
@@ -60,12 +134,22 @@ def _entry(ctx: Ctx, node: Element, n: int, label: str) -> Record:
     price = amount_of(text(node, "price") or item.get("BASEPRICE", "0"), f"price on line {n}")
     value = money(qty * price)
     return {
-        "ITEMID": item_id, "ITEMNAME": item.get("NAME", ""), "ITEMDESC": text(node, "itemdesc") or item.get("NAME", ""),
-        "QUANTITY": fmt_number(qty), "UNIT": text(node, "unit") or "Each", "PRICE": fmt_number(price),
-        "UIPRICE": fmt_number(price), "TRX_PRICE": fmt_number(price), "UIVALUE": fmt_number(value),
-        "VALUE": fmt_number(value), "TRX_VALUE": fmt_number(value), "MULTIPLIER": "1", "MEMO": text(node, "memo"),
+        "ITEMID": item_id,
+        "ITEMNAME": item.get("NAME", ""),
+        "ITEMDESC": text(node, "itemdesc") or item.get("NAME", ""),
+        "QUANTITY": fmt_number(qty),
+        "UNIT": text(node, "unit") or "Each",
+        "PRICE": fmt_number(price),
+        "UIPRICE": fmt_number(price),
+        "TRX_PRICE": fmt_number(price),
+        "UIVALUE": fmt_number(value),
+        "VALUE": fmt_number(value),
+        "TRX_VALUE": fmt_number(value),
+        "MULTIPLIER": "1",
+        "MEMO": text(node, "memo"),
         "LOCATIONID": line_location(ctx, text(node, "locationid"), label, n),
-        "DEPARTMENTID": text(node, "departmentid"), "_GL": item.get("INCOMEGLACCOUNTNO", "4000"),
+        "DEPARTMENTID": text(node, "departmentid"),
+        "_GL": item.get("INCOMEGLACCOUNTNO", "4000"),
     }
 
 
@@ -77,18 +161,33 @@ def _post(ctx: Ctx, doc: Record, entries: list[Record]) -> None:
     for n, e in enumerate(entries, start=1):
         amount = sign * dec(e["UIVALUE"])
         gl = ctx.store.find(ctx.company, "GLACCOUNT", "ACCOUNTNO", e.get("_GL", "4000"))
-        lines.append({
-            "ACCOUNTNO": e.get("_GL", "4000"), "ACCOUNTTITLE": gl[0].get("TITLE", "") if gl else "",
-            "OFFSETGLACCOUNTNO": "1200", "AMOUNT": fmt_number(amount), "TRX_AMOUNT": fmt_number(amount),
-            "ENTRYDESCRIPTION": e.get("MEMO") or e.get("ITEMDESC", ""), "LOCATIONID": e.get("LOCATIONID", ""),
-            "DEPARTMENTID": e.get("DEPARTMENTID", ""), "LINE_NO": str(n), "ITEMID": e["ITEMID"],
-            "TOTALPAID": "0", "TRX_TOTALPAID": "0",
-        })
+        lines.append(
+            {
+                "ACCOUNTNO": e.get("_GL", "4000"),
+                "ACCOUNTTITLE": gl[0].get("TITLE", "") if gl else "",
+                "OFFSETGLACCOUNTNO": "1200",
+                "AMOUNT": fmt_number(amount),
+                "TRX_AMOUNT": fmt_number(amount),
+                "ENTRYDESCRIPTION": e.get("MEMO") or e.get("ITEMDESC", ""),
+                "LOCATIONID": e.get("LOCATIONID", ""),
+                "DEPARTMENTID": e.get("DEPARTMENTID", ""),
+                "LINE_NO": str(n),
+                "ITEMID": e["ITEMID"],
+                "TOTALPAID": "0",
+                "TRX_TOTALPAID": "0",
+            }
+        )
     obj = "ARADJUSTMENT" if is_return else "ARINVOICE"
     header: Record = {
-        "CUSTOMERID": doc["CUSTVENDID"], "WHENCREATED": doc["WHENCREATED"], "WHENPOSTED": doc["WHENCREATED"],
-        "RECORDID": doc["DOCNO"], "DOCNUMBER": doc.get("PONUMBER", ""), "DESCRIPTION": doc.get("MESSAGE", ""),
-        "CURRENCY": doc.get("CURRENCY", ""), "MODULEKEY": "8.SO", "RECORDTYPE": "ra" if is_return else "ri",
+        "CUSTOMERID": doc["CUSTVENDID"],
+        "WHENCREATED": doc["WHENCREATED"],
+        "WHENPOSTED": doc["WHENCREATED"],
+        "RECORDID": doc["DOCNO"],
+        "DOCNUMBER": doc.get("PONUMBER", ""),
+        "DESCRIPTION": doc.get("MESSAGE", ""),
+        "CURRENCY": doc.get("CURRENCY", ""),
+        "MODULEKEY": "8.SO",
+        "RECORDTYPE": "ra" if is_return else "ri",
     }
     if not is_return:
         header.update({"WHENDUE": doc.get("WHENDUE", ""), "TERMNAME": doc.get("TERM.NAME", "")})
@@ -109,8 +208,16 @@ def _save_entries(ctx: Ctx, doc: Record, entries: list[Record]) -> None:
         ctx.store.delete(ctx.company, "SODOCUMENTENTRY", int(old["RECORDNO"]))
     for n, e in enumerate(entries):
         row = {k: v for k, v in e.items() if k != "RECORDNO" and k not in ("WHENMODIFIED", "AUWHENCREATED")}
-        row.update({"DOCHDRNO": doc["RECORDNO"], "DOCHDRID": doc["DOCID"], "DOCPARID": doc["DOCPARID"],
-                    "LINE_NO": str(n), "STATE": doc["STATE"], "WHENCREATED": doc["WHENCREATED"]})
+        row.update(
+            {
+                "DOCHDRNO": doc["RECORDNO"],
+                "DOCHDRID": doc["DOCID"],
+                "DOCPARID": doc["DOCPARID"],
+                "LINE_NO": str(n),
+                "STATE": doc["STATE"],
+                "WHENCREATED": doc["WHENCREATED"],
+            }
+        )
         ctx.store.insert(ctx.company, "SODOCUMENTENTRY", row)
 
 
@@ -119,7 +226,9 @@ def fn_create_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
     docpar = text(el, "transactiontype")
     params = ctx.store.find(ctx.company, "SODOCUMENTPARAMS", "DOCID", docpar)
     if not params:
-        raise fail("BL01001973", f"Invalid transaction definition {docpar}.", "Could not create Document record!")
+        raise fail(
+            "BL01001973", f"Invalid transaction definition {docpar}.", "Could not create Document record!"
+        )
     label = docpar
     created = legacy_date(el, "datecreated", required=True)
     state = text(el, "state") or "Pending"
@@ -134,8 +243,12 @@ def fn_create_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
         docno = f"{_PREFIX.get(docpar, 'SO')}-{len(existing) + 1:05d}"
     docid = f"{docpar}-{docno}"
     if ctx.store.find(ctx.company, "SODOCUMENT", "DOCID", docid):
-        raise fail("BL01001973", f"Another record with the value {docid} already exists.",
-                   f"Could not create {label} record!", correction="Use a unique document number")
+        raise fail(
+            "BL01001973",
+            f"Another record with the value {docid} already exists.",
+            f"Could not create {label} record!",
+            correction="Use a unique document number",
+        )
     term = text(el, "termname")
     due = legacy_date(el, "datedue")
     if term:
@@ -143,15 +256,29 @@ def fn_create_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
     box = el.find("sotransitems")
     nodes = [] if box is None else box.findall("sotransitem")
     if not nodes:
-        raise fail("BL01001973", "A transaction needs at least one line.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973", "A transaction needs at least one line.", f"Could not create {label} record!"
+        )
     entries = [_entry(ctx, node, n, label) for n, node in enumerate(nodes, start=1)]
     doc: Record = {
-        "DOCNO": docno, "DOCID": docid, "DOCPARID": docpar, "DOCPARKEY": params[0]["RECORDNO"],
-        "DOCPARCLASS": params[0].get("DOCCLASS", ""), "STATE": state, "WHENCREATED": created, "WHENDUE": due,
-        "CUSTVENDID": cust["CUSTOMERID"], "CUSTVENDNAME": cust.get("NAME", ""), "CUSTREC": cust["RECORDNO"],
-        "PONUMBER": text(el, "referenceno"), "MESSAGE": text(el, "message"), "TERM.NAME": term,
-        "BASECURR": str(ctx.settings.get("base_currency", "USD")), "CURRENCY": text(el, "currency") or "USD",
-        "_EXTERNALID": text(el, "externalid"), **base_fields(ctx),
+        "DOCNO": docno,
+        "DOCID": docid,
+        "DOCPARID": docpar,
+        "DOCPARKEY": params[0]["RECORDNO"],
+        "DOCPARCLASS": params[0].get("DOCCLASS", ""),
+        "STATE": state,
+        "WHENCREATED": created,
+        "WHENDUE": due,
+        "CUSTVENDID": cust["CUSTOMERID"],
+        "CUSTVENDNAME": cust.get("NAME", ""),
+        "CUSTREC": cust["RECORDNO"],
+        "PONUMBER": text(el, "referenceno"),
+        "MESSAGE": text(el, "message"),
+        "TERM.NAME": term,
+        "BASECURR": str(ctx.settings.get("base_currency", "USD")),
+        "CURRENCY": text(el, "currency") or "USD",
+        "_EXTERNALID": text(el, "externalid"),
+        **base_fields(ctx),
     }
     _totals(doc, entries)
     doc = ctx.store.insert(ctx.company, "SODOCUMENT", doc)
@@ -166,17 +293,29 @@ def fn_create_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
 def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
     check_order(el, _UPDATE_ORDER)
     docid = el.get("key", "")
-    found = [d for d in ctx.store.find(ctx.company, "SODOCUMENT", "DOCID", docid) if ctx.visible("SODOCUMENT", d, True)]
+    found = [
+        d
+        for d in ctx.store.find(ctx.company, "SODOCUMENT", "DOCID", docid)
+        if ctx.visible("SODOCUMENT", d, True)
+    ]
     if not found:
-        raise fail("BL01001973", f"Transaction {docid} not found.", "Could not update Document record!",
-                   correction="Give the DOCID (transaction definition and document number) as key")
+        raise fail(
+            "BL01001973",
+            f"Transaction {docid} not found.",
+            "Could not update Document record!",
+            correction="Give the DOCID (transaction definition and document number) as key",
+        )
     doc = found[0]
     label = doc["DOCPARID"]
     ar_obj = "ARADJUSTMENT" if doc["DOCPARID"] == "Sales Return" else "ARINVOICE"
     old_ar = ctx.store.get(ctx.company, ar_obj, int(doc["PRRECORDKEY"])) if doc.get("PRRECORDKEY") else None
     if old_ar is not None and dec(old_ar.get("TOTALPAID", "0")) != 0:
-        raise fail("BL01001973", f"{docid} has payments applied and cannot be edited.",
-                   f"Could not update {label} record!", correction="Reverse the payments first")
+        raise fail(
+            "BL01001973",
+            f"{docid} has payments applied and cannot be edited.",
+            f"Could not update {label} record!",
+            correction="Reverse the payments first",
+        )
     created = legacy_date(el, "datecreated") or doc["WHENCREATED"]
     doc["WHENCREATED"] = created
     for tag, field in (("referenceno", "PONUMBER"), ("message", "MESSAGE"), ("termname", "TERM.NAME")):
@@ -189,7 +328,9 @@ def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
         doc["WHENDUE"] = due
     state = text(el, "state") or doc["STATE"]
     if doc["STATE"] != "Draft" and state == "Draft":
-        raise fail("BL01001973", "A posted transaction cannot go back to Draft.", f"Could not update {label} record!")
+        raise fail(
+            "BL01001973", "A posted transaction cannot go back to Draft.", f"Could not update {label} record!"
+        )
     doc["STATE"] = state
     entries = [
         {k: v for k, v in e.items() if k not in ("RECORDNO",)}
@@ -208,20 +349,40 @@ def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
                 raise fail("BL01001973", f"Invalid line_num {line}.", f"Could not update {label} record!")
             e = entries[int(line) - 1]
             base = Element("sotransitem")
-            for tag in ("itemid", "itemdesc", "quantity", "unit", "price", "locationid", "departmentid", "memo"):
-                value = text(node, tag) or {"itemid": e["ITEMID"], "itemdesc": e.get("ITEMDESC", ""),
-                                            "quantity": e["QUANTITY"], "unit": e.get("UNIT", ""),
-                                            "price": e["UIPRICE"], "locationid": e.get("LOCATIONID", ""),
-                                            "departmentid": e.get("DEPARTMENTID", ""),
-                                            "memo": e.get("MEMO", "")}[tag]
+            for tag in (
+                "itemid",
+                "itemdesc",
+                "quantity",
+                "unit",
+                "price",
+                "locationid",
+                "departmentid",
+                "memo",
+            ):
+                value = (
+                    text(node, tag)
+                    or {
+                        "itemid": e["ITEMID"],
+                        "itemdesc": e.get("ITEMDESC", ""),
+                        "quantity": e["QUANTITY"],
+                        "unit": e.get("UNIT", ""),
+                        "price": e["UIPRICE"],
+                        "locationid": e.get("LOCATIONID", ""),
+                        "departmentid": e.get("DEPARTMENTID", ""),
+                        "memo": e.get("MEMO", ""),
+                    }[tag]
+                )
                 if value:
                     from xml.etree.ElementTree import SubElement
 
                     SubElement(base, tag).text = value
             entries[int(line) - 1] = _entry(ctx, base, int(line), label)
         else:
-            raise fail("XL03000003", f"Error 1871: Element '{node.tag}': This element is not expected.",
-                       description="XML Parse schema error")
+            raise fail(
+                "XL03000003",
+                f"Error 1871: Element '{node.tag}': This element is not expected.",
+                description="XML Parse schema error",
+            )
     _totals(doc, entries)
     if state != "Draft":
         check_open_period(ctx, created, label)

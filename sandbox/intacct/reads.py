@@ -26,7 +26,9 @@ def schema_error(text_: str) -> IntacctError:
 def object_of(el: Element) -> str:
     raw = text(el, "object")
     if not raw:
-        raise schema_error(f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( object ).")
+        raise schema_error(
+            f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( object )."
+        )
     obj = canonical(raw)
     if obj is None:
         raise fail(
@@ -45,7 +47,9 @@ def _data(listtype: str, **attrs: str) -> Element:
     return data
 
 
-def _rows(ctx: Ctx, obj: str, pred: Predicate, showprivate: bool, docparid: str = "") -> tuple[list[Record], Resolver]:
+def _rows(
+    ctx: Ctx, obj: str, pred: Predicate, showprivate: bool, docparid: str = ""
+) -> tuple[list[Record], Resolver]:
     resolver = Resolver(ctx, obj)
     rows = [
         r
@@ -65,7 +69,9 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
     if not names:
         raise schema_error("Error 1871: Element 'query': Missing child element(s). Expected is ( select ).")
     if "*" in names:
-        raise fail("DL02000001", "Select field * is not supported; list the fields", description="Invalid field")
+        raise fail(
+            "DL02000001", "Select field * is not supported; list the fields", description="Invalid field"
+        )
     fields = [check_field(obj, n) for n in names]
     pagesize_text = text(el, "pagesize", "100")
     offset_text = text(el, "offset", "0")
@@ -75,7 +81,9 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
             "'pagesizeType' (1 to 2000)."
         )
     if not offset_text.isdigit():
-        raise schema_error(f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type 'xs:nonNegativeInteger'.")
+        raise schema_error(
+            f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type 'xs:nonNegativeInteger'."
+        )
     pagesize, offset = int(pagesize_text), int(offset_text)
     pred: Predicate = lambda get: True  # noqa: E731
     flt = el.find("filter")
@@ -96,8 +104,9 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
     rows = _sorted(obj, rows, order, resolver, caseinsensitive)
     page = rows[offset : offset + pagesize]
     remaining = max(0, len(rows) - offset - len(page))
-    data = _data(obj, totalcount=str(len(rows)), offset=str(offset), count=str(len(page)),
-                 numremaining=str(remaining))
+    data = _data(
+        obj, totalcount=str(len(rows)), offset=str(offset), count=str(len(page)), numremaining=str(remaining)
+    )
     for r in page:
         get = resolver.getter(r)
         data.append(flat_element(obj, obj, [(f, get(f)) for f in fields]))
@@ -105,9 +114,12 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
     return [data]
 
 
-def _sorted(obj: str, rows: list[Record], order: list[tuple[str, bool]], resolver: Resolver, ci: bool) -> list[Record]:
+def _sorted(
+    obj: str, rows: list[Record], order: list[tuple[str, bool]], resolver: Resolver, ci: bool
+) -> list[Record]:
     rows = sorted(rows, key=lambda r: int(r["RECORDNO"]))
     for name, desc in reversed(order):
+
         def key(r: Record, name: str = name) -> tuple[int, object]:
             k = sort_key(obj, name, resolver.value(r, name))
             return (k[0], k[1].lower()) if ci and isinstance(k[1], str) else k
@@ -142,11 +154,16 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
     fields = _fields_list(obj, text(el, "fields", "*"))
     size_text = text(el, "pagesize", "100")
     if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
-        raise fail("DL02000001", f"Invalid pagesize {size_text}: readByQuery returns 1 to 1000 records per page",
-                   description="Invalid pagesize")
+        raise fail(
+            "DL02000001",
+            f"Invalid pagesize {size_text}: readByQuery returns 1 to 1000 records per page",
+            description="Invalid pagesize",
+        )
     fmt = text(el, "returnFormat", "xml").lower()
     if fmt != "xml":
-        raise fail("DL02000001", f"returnFormat {fmt} is not supported by the sandbox", description="Invalid format")
+        raise fail(
+            "DL02000001", f"returnFormat {fmt} is not supported by the sandbox", description="Invalid format"
+        )
     pred = compile_sql(obj, text(el, "query"), lambda n: check_field(obj, n, relations=False))
     rows, _ = _rows(ctx, obj, pred, showprivate=True, docparid=text(el, "docparid"))
     tag = obj.lower()
@@ -155,15 +172,22 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
     return [_page(ctx, obj, rendered, int(size_text), None, len(rendered))]
 
 
-def _page(ctx: Ctx, obj: str, rows: list[Element], pagesize: int, result_id: str | None, total: int) -> Element:
+def _page(
+    ctx: Ctx, obj: str, rows: list[Element], pagesize: int, result_id: str | None, total: int
+) -> Element:
     """One page; the rest is kept under a resultId (the same id is reused by each readMore)."""
     page, rest = rows[:pagesize], rows[pagesize:]
     if rest:
         result_id = result_id or f"{secrets.randbelow(10**10):010d}{secrets.token_urlsafe(18)}"
         ttl = float(ctx.settings.get("result_ttl_s", 900.0))
         RESULTS[result_id] = ResultSet(ctx.company, obj, rest, pagesize, time.monotonic() + ttl, total)
-    data = _data(obj.lower(), count=str(len(page)), totalcount=str(total), numremaining=str(len(rest)),
-                 resultId=result_id if rest and result_id else "")
+    data = _data(
+        obj.lower(),
+        count=str(len(page)),
+        totalcount=str(total),
+        numremaining=str(len(rest)),
+        resultId=result_id if rest and result_id else "",
+    )
     data.extend(page)
     return data
 
@@ -171,7 +195,9 @@ def _page(ctx: Ctx, obj: str, rows: list[Element], pagesize: int, result_id: str
 def fn_read_more(ctx: Ctx, el: Element) -> list[Element]:
     rid = text(el, "resultId")
     if not rid:
-        raise schema_error("Error 1871: Element 'readMore': Missing child element(s). Expected is ( resultId ).")
+        raise schema_error(
+            "Error 1871: Element 'readMore': Missing child element(s). Expected is ( resultId )."
+        )
     rs = RESULTS.get(rid)
     if rs is None or rs.company != ctx.company or rs.expires < time.monotonic():
         RESULTS.pop(rid, None)
@@ -218,7 +244,9 @@ def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
     recs: list[Record] = []
     for k in (k.strip() for k in text(el, "keys").split(",")):
         if k:
-            recs.extend(r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, True))
+            recs.extend(
+                r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, True)
+            )
     ctx.transactions += 1
     return [_read_data(ctx, obj, recs, fields)]
 

@@ -60,29 +60,100 @@ def load_defaults(store: Store, company: str = COMPANY_ID) -> None:
     for loc, name in zip(ENTITIES, ("Sandbox US East", "Sandbox US West"), strict=True):
         add(
             "LOCATIONENTITY",
-            {"LOCATIONID": loc, "NAME": name, "REPORTPRINTAS": name, "CURRENCY": "USD", "STATUS": "active",
-             "STARTDATE": "2020-01-01", "FIRSTMONTH": "January", "OPCOUNTRY": "United States",
-             "LEGALNAME": f"{name} LLC", "LEGALCOUNTRY": "United States", "ADDRESSCOUNTRYDEFAULT": "United States"},
+            {
+                "LOCATIONID": loc,
+                "NAME": name,
+                "REPORTPRINTAS": name,
+                "CURRENCY": "USD",
+                "STATUS": "active",
+                "STARTDATE": "2020-01-01",
+                "FIRSTMONTH": "January",
+                "OPCOUNTRY": "United States",
+                "LEGALNAME": f"{name} LLC",
+                "LEGALCOUNTRY": "United States",
+                "ADDRESSCOUNTRYDEFAULT": "United States",
+            },
         )
-        add("LOCATION", {"LOCATIONID": loc, "NAME": name, "PARENTID": "", "STATUS": "active", "CURRENCY": "USD",
-                         "ENTITY": loc})
+        add(
+            "LOCATION",
+            {
+                "LOCATIONID": loc,
+                "NAME": name,
+                "PARENTID": "",
+                "STATUS": "active",
+                "CURRENCY": "USD",
+                "ENTITY": loc,
+            },
+        )
     for acct, title, kind, normal, category in _GL:
-        add("GLACCOUNT", {"ACCOUNTNO": acct, "TITLE": title, "ACCOUNTTYPE": kind, "NORMALBALANCE": normal,
-                          "CLOSINGTYPE": "non-closing account" if kind == "balancesheet" else "closed to account",
-                          "STATUS": "active", "CATEGORY": category, "REQUIREDEPT": "false", "REQUIRELOC": "false"})
-    add("CHECKINGACCOUNT", {"BANKACCOUNTID": "BOA-CHK", "BANKACCOUNTNO": "000123456789", "GLACCOUNTNO": "1010",
-                            "BANKNAME": "First Sandbox Bank", "ROUTINGNO": "021000021", "BANKACCOUNTTYPE": "checking",
-                            "STATUS": "active", "CURRENCY": "USD", "COMPANYNAME": "Sandbox Inc"})
+        add(
+            "GLACCOUNT",
+            {
+                "ACCOUNTNO": acct,
+                "TITLE": title,
+                "ACCOUNTTYPE": kind,
+                "NORMALBALANCE": normal,
+                "CLOSINGTYPE": "non-closing account" if kind == "balancesheet" else "closed to account",
+                "STATUS": "active",
+                "CATEGORY": category,
+                "REQUIREDEPT": "false",
+                "REQUIRELOC": "false",
+            },
+        )
+    add(
+        "CHECKINGACCOUNT",
+        {
+            "BANKACCOUNTID": "BOA-CHK",
+            "BANKACCOUNTNO": "000123456789",
+            "GLACCOUNTNO": "1010",
+            "BANKNAME": "First Sandbox Bank",
+            "ROUTINGNO": "021000021",
+            "BANKACCOUNTTYPE": "checking",
+            "STATUS": "active",
+            "CURRENCY": "USD",
+            "COMPANYNAME": "Sandbox Inc",
+        },
+    )
     for item_id, name, kind, price, gl in _ITEMS:
-        add("ITEM", {"ITEMID": item_id, "NAME": name, "ITEMTYPE": kind, "STATUS": "active", "BASEPRICE": price,
-                     "INCOMEGLACCOUNTNO": gl, "MRR": "false", "GLGROUP": "Sales"})
+        add(
+            "ITEM",
+            {
+                "ITEMID": item_id,
+                "NAME": name,
+                "ITEMTYPE": kind,
+                "STATUS": "active",
+                "BASEPRICE": price,
+                "INCOMEGLACCOUNTNO": gl,
+                "MRR": "false",
+                "GLGROUP": "Sales",
+            },
+        )
     for name, desc, days in _TERMS:
-        add("ARTERM", {"NAME": name, "DESCRIPTION": desc, "STATUS": "active", "DUEDATE": days,
-                       "DUEFROM": "from invoice/bill date"})
+        add(
+            "ARTERM",
+            {
+                "NAME": name,
+                "DESCRIPTION": desc,
+                "STATUS": "active",
+                "DUEDATE": days,
+                "DUEFROM": "from invoice/bill date",
+            },
+        )
     for docid, category, desc in (
         ("Sales Invoice", "Invoice", "Posts an A/R invoice"),
         ("Sales Return", "Return", "Posts an A/R adjustment (credit memo)"),
     ):
-        add("SODOCUMENTPARAMS", {"DOCID": docid, "DOCCLASS": category, "CATEGORY": category, "DESCRIPTION": desc,
-                                 "STATUS": "active", "UPDATES_GL": "Accounts Receivable", "UPDATES_INV": "No",
-                                 "SALE_PUR_TRANS": "Sale", "TD_CREATION_RULE": "Top level or entity"})
+        add(
+            "SODOCUMENTPARAMS",
+            {
+                "DOCID": docid,
+                "DOCCLASS": category,
+                "CATEGORY": category,
+                "DESCRIPTION": desc,
+                "STATUS": "active",
+                "UPDATES_GL": "Accounts Receivable",
+                "UPDATES_INV": "No",
+                "SALE_PUR_TRANS": "Sale",
+                "TD_CREATION_RULE": "Top level or entity",
+            },
+        )

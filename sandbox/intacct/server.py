@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from sandbox.intacct import reads
-from sandbox.intacct.gateway import Gateway, Outcome, Parsed, http_error
+from sandbox.intacct.gateway import Gateway, Outcome, http_error
 from sandbox.intacct.seed import COMPANY_ID, load_defaults
 from sandbox.intacct.store import Store
 from sandbox.intacct.values import now_ts
@@ -226,8 +226,13 @@ class _Handler(BaseHTTPRequestHandler):
             draws = [faults.rng.random() for _ in range(5)]
             jitter = faults.rng.random() * faults.jitter_ms
         if not sb.acquire(company):
-            out = http_error(429, "GW-0010", "Rate limit exceeded: too many concurrent requests for this company "
-                             "(concurrent request in process). Retry later.", "Too many requests")
+            out = http_error(
+                429,
+                "GW-0010",
+                "Rate limit exceeded: too many concurrent requests for this company "
+                "(concurrent request in process). Retry later.",
+                "Too many requests",
+            )
             self._send(out.status, out.body)
             return
         try:

@@ -180,13 +180,15 @@ class Store:
     # -- control ids (uniqueid=true replay refusal) ---------------------------------------------
     def controlid_seen(self, company: str, sender: str, controlid: str) -> bool:
         row = self.db.execute(
-            "SELECT 1 FROM controlids WHERE company=? AND sender=? AND controlid=?", (company, sender, controlid)
+            "SELECT 1 FROM controlids WHERE company=? AND sender=? AND controlid=?",
+            (company, sender, controlid),
         ).fetchone()
         return row is not None
 
     def remember_controlid(self, company: str, sender: str, controlid: str, function: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO controlids VALUES(?, ?, ?, ?, ?)", (company, sender, controlid, function, now_ts())
+            "INSERT OR IGNORE INTO controlids VALUES(?, ?, ?, ?, ?)",
+            (company, sender, controlid, function, now_ts()),
         )
 
     def dump(self, company: str | None, obj: str | None) -> dict[str, dict[str, list[Record]]]:

@@ -30,7 +30,9 @@ class IntacctError(Exception):
         return "; ".join(f"{e.errorno}: {e.description2}" for e in self.errors)
 
 
-def fail(errorno: str, description2: str, *chain: str, description: str = "", correction: str = "") -> IntacctError:
+def fail(
+    errorno: str, description2: str, *chain: str, description: str = "", correction: str = ""
+) -> IntacctError:
     """Build an error; `chain` adds the follow-up BL01001973 lines Intacct appends ("Could not create ...")."""
     errs = [ErrorDetail(errorno, description2, description, correction)]
     errs.extend(ErrorDetail("BL01001973", text) for text in chain)
@@ -87,8 +89,12 @@ def parse_us_timestamp(text: str) -> str | None:
         return None
     try:
         value = dt.datetime(
-            int(m.group(3)), int(m.group(1)), int(m.group(2)),
-            int(m.group(4)), int(m.group(5)), int(m.group(6) or 0),
+            int(m.group(3)),
+            int(m.group(1)),
+            int(m.group(2)),
+            int(m.group(4)),
+            int(m.group(5)),
+            int(m.group(6) or 0),
         )
     except ValueError:
         return None

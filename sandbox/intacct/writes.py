@@ -22,8 +22,15 @@ from sandbox.intacct.values import (
     render,
 )
 
-PAYMENT_METHODS = ("Printed Check", "Cash", "EFT", "Credit Card", "Online Charge Card", "Online ACH Debit",
-                   "Online")
+PAYMENT_METHODS = (
+    "Printed Check",
+    "Cash",
+    "EFT",
+    "Credit Card",
+    "Online Charge Card",
+    "Online ACH Debit",
+    "Online",
+)
 _ZERO = Decimal(0)
 
 
@@ -57,7 +64,9 @@ def check_order(el: Element, order: list[str], required: tuple[str, ...] = ()) -
                     f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is one of ( {req} )."
                 )
         elif el.find(req) is None:
-            raise schema_error(f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( {req} ).")
+            raise schema_error(
+                f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( {req} )."
+            )
 
 
 def legacy_date(el: Element, tag: str, required: bool = False) -> str:
@@ -65,7 +74,9 @@ def legacy_date(el: Element, tag: str, required: bool = False) -> str:
     node = el.find(tag)
     if node is None:
         if required:
-            raise schema_error(f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( {tag} ).")
+            raise schema_error(
+                f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( {tag} )."
+            )
         return ""
     try:
         return dt.date(int(text(node, "year")), int(text(node, "month")), int(text(node, "day"))).isoformat()
@@ -99,11 +110,18 @@ def check_open_period(ctx: Ctx, date: str, label: str) -> None:
 
 
 def customer_for(ctx: Ctx, customer_id: str, label: str) -> Record:
-    found = [r for r in ctx.store.find(ctx.company, "CUSTOMER", "CUSTOMERID", customer_id)
-             if ctx.visible("CUSTOMER", r, False)]
+    found = [
+        r
+        for r in ctx.store.find(ctx.company, "CUSTOMER", "CUSTOMERID", customer_id)
+        if ctx.visible("CUSTOMER", r, False)
+    ]
     if not customer_id or not found:
-        raise fail("BL01001973", f"Invalid Customer {customer_id} specified.", f"Could not create {label} record!",
-                   correction="Specify an existing customer")
+        raise fail(
+            "BL01001973",
+            f"Invalid Customer {customer_id} specified.",
+            f"Could not create {label} record!",
+            correction="Specify an existing customer",
+        )
     cust = found[0]
     if cust.get("STATUS") == "inactive":
         raise fail("BL01001973", f"Customer {customer_id} is inactive.", f"Could not create {label} record!")
@@ -113,8 +131,12 @@ def customer_for(ctx: Ctx, customer_id: str, label: str) -> Record:
 def gl_account(ctx: Ctx, acct: str, label: str, line: int) -> Record:
     found = ctx.store.find(ctx.company, "GLACCOUNT", "ACCOUNTNO", acct)
     if not acct or not found or found[0].get("STATUS") != "active":
-        raise fail("BL01001973", f"Invalid GL account {acct} on line {line}.",
-                   f"Could not create {label} record!", correction="Use an active GL account number")
+        raise fail(
+            "BL01001973",
+            f"Invalid GL account {acct} on line {line}.",
+            f"Could not create {label} record!",
+            correction="Use an active GL account number",
+        )
     return found[0]
 
 
@@ -124,12 +146,22 @@ def line_location(ctx: Ctx, loc: str, label: str, line: int) -> str:
     if not loc:
         if ctx.entity:
             return ctx.entity
-        raise fail("BL01001973", f"Location is required on line {line} for a multi-entity company.",
-                   f"Could not create {label} record!", correction="Give each line a locationid")
+        raise fail(
+            "BL01001973",
+            f"Location is required on line {line} for a multi-entity company.",
+            f"Could not create {label} record!",
+            correction="Give each line a locationid",
+        )
     if not ctx.store.find(ctx.company, "LOCATION", "LOCATIONID", loc):
-        raise fail("BL01001973", f"Invalid location {loc} on line {line}.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973", f"Invalid location {loc} on line {line}.", f"Could not create {label} record!"
+        )
     if ctx.entity and loc != ctx.entity:
-        raise fail("BL01001973", f"Location {loc} is not in entity {ctx.entity}.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973",
+            f"Location {loc} is not in entity {ctx.entity}.",
+            f"Could not create {label} record!",
+        )
     return loc
 
 
@@ -200,8 +232,22 @@ def flatten(el: Element, prefix: str = "") -> list[tuple[str, str]]:
 
 
 # -- generic create / update / delete ------------------------------------------------------------
-_READONLY = {"RECORDNO", "WHENCREATED", "WHENMODIFIED", "AUWHENCREATED", "CREATEDBY", "MODIFIEDBY", "TOTALDUE",
-             "MEGAENTITYKEY", "MEGAENTITYID", "MEGAENTITYNAME", "RECORD_URL", "ENTITY", "PARENTKEY", "TERMKEY"}
+_READONLY = {
+    "RECORDNO",
+    "WHENCREATED",
+    "WHENMODIFIED",
+    "AUWHENCREATED",
+    "CREATEDBY",
+    "MODIFIEDBY",
+    "TOTALDUE",
+    "MEGAENTITYKEY",
+    "MEGAENTITYID",
+    "MEGAENTITYNAME",
+    "RECORD_URL",
+    "ENTITY",
+    "PARENTKEY",
+    "TERMKEY",
+}
 
 
 def fn_create(ctx: Ctx, el: Element) -> list[Element]:
@@ -220,8 +266,11 @@ def fn_create(ctx: Ctx, el: Element) -> list[Element]:
             rec = _create_payment_generic(ctx, node)
             SubElement(SubElement(data, "arpymt"), "RECORDNO").text = rec["RECORDNO"]
         else:
-            raise fail("BL01001973", f"The create function is not supported for object {node.tag} in this sandbox",
-                       description="Unsupported object")
+            raise fail(
+                "BL01001973",
+                f"The create function is not supported for object {node.tag} in this sandbox",
+                description="Unsupported object",
+            )
         ctx.transactions += 1
     return [data]
 
@@ -250,8 +299,15 @@ def _check_customer(ctx: Ctx, rec: Record, action: str) -> None:
 
 def _create_customer(ctx: Ctx, node: Element) -> Record:
     values = {k: v for k, v in _customer_values(node).items() if k not in _READONLY}
-    rec: Record = {"STATUS": "active", "ONETIME": "false", "ONHOLD": "false", "TOTALDUE": "0",
-                   "WHENCREATED": now_ts(), **base_fields(ctx), **values}
+    rec: Record = {
+        "STATUS": "active",
+        "ONETIME": "false",
+        "ONHOLD": "false",
+        "TOTALDUE": "0",
+        "WHENCREATED": now_ts(),
+        **base_fields(ctx),
+        **values,
+    }
     _check_customer(ctx, rec, "create")
     if ctx.store.find(ctx.company, "CUSTOMER", "CUSTOMERID", rec["CUSTOMERID"]):
         raise fail(
@@ -283,11 +339,19 @@ def fn_update(ctx: Ctx, el: Element) -> list[Element]:
         elif obj == "ARPYMT":
             key = text(node, "RECORDNO")
             if not key or _payment(ctx, key) is None:
-                raise fail("BL01001973", f"No ARPYMT record found for key {key}.", "Could not update ARPYMT record!")
-            raise fail("BL01001973", "Only draft payments can be updated; this payment is posted.",
-                       "Could not update ARPYMT record!", correction="Reverse the payment and create a new one")
+                raise fail(
+                    "BL01001973", f"No ARPYMT record found for key {key}.", "Could not update ARPYMT record!"
+                )
+            raise fail(
+                "BL01001973",
+                "Only draft payments can be updated; this payment is posted.",
+                "Could not update ARPYMT record!",
+                correction="Reverse the payment and create a new one",
+            )
         else:
-            raise fail("BL01001973", f"The update function is not supported for object {node.tag} in this sandbox")
+            raise fail(
+                "BL01001973", f"The update function is not supported for object {node.tag} in this sandbox"
+            )
         ctx.transactions += 1
     return [data]
 
@@ -302,10 +366,16 @@ def _update_customer(ctx: Ctx, node: Element) -> Record:
         rec = found[0] if found else None
     if rec is None or not ctx.visible("CUSTOMER", rec, True):
         key = values.get("RECORDNO") or values.get("CUSTOMERID", "")
-        raise fail("BL01001973", f"No Customer record found for {key}.", "Could not update Customer record!",
-                   correction="Give an existing RECORDNO or CUSTOMERID")
+        raise fail(
+            "BL01001973",
+            f"No Customer record found for {key}.",
+            "Could not update Customer record!",
+            correction="Give an existing RECORDNO or CUSTOMERID",
+        )
     if values.get("CUSTOMERID") and values.get("RECORDNO") and values["CUSTOMERID"] != rec["CUSTOMERID"]:
-        raise fail("BL01001973", "CUSTOMERID cannot be changed through update.", "Could not update Customer record!")
+        raise fail(
+            "BL01001973", "CUSTOMERID cannot be changed through update.", "Could not update Customer record!"
+        )
     rec.update({k: v for k, v in values.items() if k not in _READONLY})
     _check_customer(ctx, rec, "update")
     return ctx.store.update(ctx.company, "CUSTOMER", rec)
@@ -315,19 +385,29 @@ def fn_delete(ctx: Ctx, el: Element) -> list[Element]:
     obj = canonical(text(el, "object"))
     keys = [k.strip() for k in text(el, "keys").split(",") if k.strip()]
     if obj is None or not keys:
-        raise schema_error("Error 1871: Element 'delete': Missing child element(s). Expected is ( object, keys ).")
+        raise schema_error(
+            "Error 1871: Element 'delete': Missing child element(s). Expected is ( object, keys )."
+        )
     data = Element("data", {"listtype": "objects", "count": str(len(keys))})
     for key in keys:
         if not key.isdigit():
             raise fail("DL02000001", f"Invalid key {key}", description="Invalid key")
         rec = ctx.store.get(ctx.company, obj, int(key))
         if rec is None or not ctx.visible(obj, rec, True):
-            raise fail("BL01001973", f"No {obj} record found for key {key}.", f"Could not delete {obj} record!")
+            raise fail(
+                "BL01001973", f"No {obj} record found for key {key}.", f"Could not delete {obj} record!"
+            )
         if obj == "CUSTOMER":
-            if any(ctx.store.find(ctx.company, o, "CUSTOMERID", rec["CUSTOMERID"])
-                   for o in ("ARINVOICE", "ARADJUSTMENT", "ARPYMT")):
-                raise fail("BL01001973", f"Customer {rec['CUSTOMERID']} has transactions and cannot be deleted.",
-                           "Could not delete Customer record!", correction="Make the customer inactive instead")
+            if any(
+                ctx.store.find(ctx.company, o, "CUSTOMERID", rec["CUSTOMERID"])
+                for o in ("ARINVOICE", "ARADJUSTMENT", "ARPYMT")
+            ):
+                raise fail(
+                    "BL01001973",
+                    f"Customer {rec['CUSTOMERID']} has transactions and cannot be deleted.",
+                    "Could not delete Customer record!",
+                    correction="Make the customer inactive instead",
+                )
             ctx.store.delete(ctx.company, obj, int(key))
         elif obj == "ARPYMT":
             _undo_payment(ctx, rec)
@@ -345,8 +425,11 @@ def fn_delete(ctx: Ctx, el: Element) -> list[Element]:
 
 def _delete_ar(ctx: Ctx, obj: str, rec: Record) -> None:
     if dec(rec.get("TOTALPAID", "0")) != 0:
-        raise fail("BL01001973", f"{obj} {rec['RECORDNO']} has payments or credits applied and cannot be deleted.",
-                   f"Could not delete {obj} record!")
+        raise fail(
+            "BL01001973",
+            f"{obj} {rec['RECORDNO']} has payments or credits applied and cannot be deleted.",
+            f"Could not delete {obj} record!",
+        )
     item_obj = f"{obj}ITEM"
     for item in ctx.store.find(ctx.company, item_obj, "RECORDKEY", rec["RECORDNO"]):
         ctx.store.delete(ctx.company, item_obj, int(item["RECORDNO"]))
@@ -355,39 +438,115 @@ def _delete_ar(ctx: Ctx, obj: str, rec: Record) -> None:
 
 
 # -- A/R invoices and adjustments (legacy) -----------------------------------------------------------
-_INVOICE_ORDER = ["customerid", "datecreated", "dateposted", "datedue", "termname", "batchkey", "action",
-                  "invoiceno", "ponumber", "description", "externalid", "billto", "shipto", "basecurr", "currency",
-                  "exchratedate", "exchratetype", "exchrate", "nogl", "supdocid", "customfields", "taxsolutionid",
-                  "invoiceitems"]
-_ADJ_ORDER = ["customerid", "datecreated", "dateposted", "batchkey", "adjustmentno", "action", "invoiceno",
-              "description", "externalid", "basecurr", "currency", "exchratedate", "exchratetype", "exchrate",
-              "nogl", "taxsolutionid", "aradjustmentitems"]
-_LINE_ORDER = ["glaccountno", "accountlabel", "offsetglaccountno", "amount", "allocationid", "memo", "locationid",
-               "departmentid", "key", "totalpaid", "totaldue", "customfields", "revrectemplate", "defrevaccount",
-               "revrecstartdate", "revrecenddate", "projectid", "taskid", "costtypeid", "customerid", "vendorid",
-               "employeeid", "itemid", "classid", "contractid", "warehouseid"]
+_INVOICE_ORDER = [
+    "customerid",
+    "datecreated",
+    "dateposted",
+    "datedue",
+    "termname",
+    "batchkey",
+    "action",
+    "invoiceno",
+    "ponumber",
+    "description",
+    "externalid",
+    "billto",
+    "shipto",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "nogl",
+    "supdocid",
+    "customfields",
+    "taxsolutionid",
+    "invoiceitems",
+]
+_ADJ_ORDER = [
+    "customerid",
+    "datecreated",
+    "dateposted",
+    "batchkey",
+    "adjustmentno",
+    "action",
+    "invoiceno",
+    "description",
+    "externalid",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "nogl",
+    "taxsolutionid",
+    "aradjustmentitems",
+]
+_LINE_ORDER = [
+    "glaccountno",
+    "accountlabel",
+    "offsetglaccountno",
+    "amount",
+    "allocationid",
+    "memo",
+    "locationid",
+    "departmentid",
+    "key",
+    "totalpaid",
+    "totaldue",
+    "customfields",
+    "revrectemplate",
+    "defrevaccount",
+    "revrecstartdate",
+    "revrecenddate",
+    "projectid",
+    "taskid",
+    "costtypeid",
+    "customerid",
+    "vendorid",
+    "employeeid",
+    "itemid",
+    "classid",
+    "contractid",
+    "warehouseid",
+]
 
 
 def _ar_lines(ctx: Ctx, box: Element | None, label: str) -> list[Record]:
     lines = [] if box is None else box.findall("lineitem")
     if not lines:
-        raise schema_error(f"Error 1871: Element '{label}': Missing child element(s). Expected is ( lineitem ).")
+        raise schema_error(
+            f"Error 1871: Element '{label}': Missing child element(s). Expected is ( lineitem )."
+        )
     out: list[Record] = []
     for n, line in enumerate(lines, start=1):
         check_order(line, _LINE_ORDER, ("glaccountno|accountlabel", "amount"))
         acct = gl_account(ctx, text(line, "glaccountno"), label, n)
         item_id = text(line, "itemid")
         if item_id and not ctx.store.find(ctx.company, "ITEM", "ITEMID", item_id):
-            raise fail("BL01001973", f"Invalid item {item_id} on line {n}.", f"Could not create {label} record!")
+            raise fail(
+                "BL01001973", f"Invalid item {item_id} on line {n}.", f"Could not create {label} record!"
+            )
         amount = amount_of(text(line, "amount"), f"line {n}")
-        out.append({
-            "ACCOUNTNO": acct["ACCOUNTNO"], "ACCOUNTTITLE": acct.get("TITLE", ""), "ACCOUNTKEY": acct["RECORDNO"],
-            "OFFSETGLACCOUNTNO": "1200", "AMOUNT": fmt_number(amount), "TRX_AMOUNT": fmt_number(amount),
-            "ENTRYDESCRIPTION": text(line, "memo"), "LOCATIONID": line_location(ctx, text(line, "locationid"), label, n),
-            "DEPARTMENTID": text(line, "departmentid"), "LINE_NO": str(n), "ITEMID": item_id,
-            "CLASSID": text(line, "classid"), "PROJECTID": text(line, "projectid"), "TOTALPAID": "0",
-            "TRX_TOTALPAID": "0",
-        })
+        out.append(
+            {
+                "ACCOUNTNO": acct["ACCOUNTNO"],
+                "ACCOUNTTITLE": acct.get("TITLE", ""),
+                "ACCOUNTKEY": acct["RECORDNO"],
+                "OFFSETGLACCOUNTNO": "1200",
+                "AMOUNT": fmt_number(amount),
+                "TRX_AMOUNT": fmt_number(amount),
+                "ENTRYDESCRIPTION": text(line, "memo"),
+                "LOCATIONID": line_location(ctx, text(line, "locationid"), label, n),
+                "DEPARTMENTID": text(line, "departmentid"),
+                "LINE_NO": str(n),
+                "ITEMID": item_id,
+                "CLASSID": text(line, "classid"),
+                "PROJECTID": text(line, "projectid"),
+                "TOTALPAID": "0",
+                "TRX_TOTALPAID": "0",
+            }
+        )
     return out
 
 
@@ -396,8 +555,12 @@ def create_ar(ctx: Ctx, obj: str, header: Record, lines: list[Record], label: st
     total = sum((dec(line["AMOUNT"]) for line in lines), _ZERO)
     cust = customer_for(ctx, header["CUSTOMERID"], label)
     rec: Record = {
-        "CUSTOMERNAME": cust.get("NAME", ""), "BASECURR": str(ctx.settings.get("base_currency", "USD")),
-        "MODULEKEY": "4.AR", "SYSTEMGENERATED": "F", **base_fields(ctx), **header,
+        "CUSTOMERNAME": cust.get("NAME", ""),
+        "BASECURR": str(ctx.settings.get("base_currency", "USD")),
+        "MODULEKEY": "4.AR",
+        "SYSTEMGENERATED": "F",
+        **base_fields(ctx),
+        **header,
     }
     rec.setdefault("CURRENCY", rec["BASECURR"])
     rec["CURRENCY"] = rec["CURRENCY"] or rec["BASECURR"]
@@ -406,11 +569,21 @@ def create_ar(ctx: Ctx, obj: str, header: Record, lines: list[Record], label: st
     rec["STATE"] = ar_state(rec)
     rec = ctx.store.insert(ctx.company, obj, rec)
     for line in lines:
-        item = {**line, "RECORDKEY": rec["RECORDNO"], "CURRENCY": rec["CURRENCY"], "BASECURR": rec["BASECURR"],
-                "ENTRY_DATE": rec["WHENCREATED"], "CUSTOMERID": rec["CUSTOMERID"],
-                "CUSTOMERNAME": rec["CUSTOMERNAME"], "RECORDTYPE": rec.get("RECORDTYPE", ""),
-                "WHENCREATED": rec["WHENCREATED"], "STATE": rec["STATE"]}
-        ctx.store.insert(ctx.company, f"{obj}ITEM", {k: v for k, v in item.items() if k in FIELDS[f"{obj}ITEM"]})
+        item = {
+            **line,
+            "RECORDKEY": rec["RECORDNO"],
+            "CURRENCY": rec["CURRENCY"],
+            "BASECURR": rec["BASECURR"],
+            "ENTRY_DATE": rec["WHENCREATED"],
+            "CUSTOMERID": rec["CUSTOMERID"],
+            "CUSTOMERNAME": rec["CUSTOMERNAME"],
+            "RECORDTYPE": rec.get("RECORDTYPE", ""),
+            "WHENCREATED": rec["WHENCREATED"],
+            "STATE": rec["STATE"],
+        }
+        ctx.store.insert(
+            ctx.company, f"{obj}ITEM", {k: v for k, v in item.items() if k in FIELDS[f"{obj}ITEM"]}
+        )
     refresh_customer(ctx, rec["CUSTOMERID"])
     return rec
 
@@ -427,10 +600,16 @@ def fn_create_invoice(ctx: Ctx, el: Element) -> list[Element]:
         days = term_days(ctx, term, label)
         due = due or add_days(created, days)
     header: Record = {
-        "CUSTOMERID": text(el, "customerid"), "WHENCREATED": created,
-        "WHENPOSTED": legacy_date(el, "dateposted") or created, "WHENDUE": due, "TERMNAME": term,
-        "RECORDID": text(el, "invoiceno"), "DOCNUMBER": text(el, "ponumber"),
-        "DESCRIPTION": text(el, "description"), "CURRENCY": text(el, "currency"), "RECORDTYPE": "ri",
+        "CUSTOMERID": text(el, "customerid"),
+        "WHENCREATED": created,
+        "WHENPOSTED": legacy_date(el, "dateposted") or created,
+        "WHENDUE": due,
+        "TERMNAME": term,
+        "RECORDID": text(el, "invoiceno"),
+        "DOCNUMBER": text(el, "ponumber"),
+        "DESCRIPTION": text(el, "description"),
+        "CURRENCY": text(el, "currency"),
+        "RECORDTYPE": "ri",
         "_EXTERNALID": text(el, "externalid"),
     }
     rec = create_ar(ctx, "ARINVOICE", header, _ar_lines(ctx, el.find("invoiceitems"), label), label)
@@ -441,8 +620,12 @@ def fn_create_invoice(ctx: Ctx, el: Element) -> list[Element]:
 def _ar_record(ctx: Ctx, obj: str, key: str, what: str) -> Record:
     rec = ctx.store.get(ctx.company, obj, int(key)) if key.isdigit() else None
     if rec is None or not ctx.visible(obj, rec, True):
-        raise fail("DL03000005", f"No record exists for the {what} {key}", description="Invalid key",
-                   correction="Check the key; the record may have been deleted or recreated")
+        raise fail(
+            "DL03000005",
+            f"No record exists for the {what} {key}",
+            description="Invalid key",
+            correction="Check the key; the record may have been deleted or recreated",
+        )
     return rec
 
 
@@ -453,13 +636,22 @@ def fn_reverse_invoice(ctx: Ctx, el: Element) -> list[Element]:
     if rec.get("STATE") in ("Reversed", "Reversal"):
         raise fail("BL01001973", f"Invoice {key} is already reversed.", "Could not reverse Invoice record!")
     if dec(rec.get("TOTALPAID", "0")) != 0:
-        raise fail("BL01001973", f"Invoice {key} has payments applied; reverse the payments first.",
-                   "Could not reverse Invoice record!")
+        raise fail(
+            "BL01001973",
+            f"Invoice {key} has payments applied; reverse the payments first.",
+            "Could not reverse Invoice record!",
+        )
     check_open_period(ctx, when, "Invoice reversal")
     total = dec(rec.get("TOTALENTERED", "0"))
     rev = {k: v for k, v in rec.items() if k not in ("RECORDNO", "WHENMODIFIED", "AUWHENCREATED")}
-    rev.update({"WHENCREATED": when, "WHENPOSTED": when, "DESCRIPTION": text(el, "description") or rec.get(
-        "DESCRIPTION", ""), "STATE": "Reversal"})
+    rev.update(
+        {
+            "WHENCREATED": when,
+            "WHENPOSTED": when,
+            "DESCRIPTION": text(el, "description") or rec.get("DESCRIPTION", ""),
+            "STATE": "Reversal",
+        }
+    )
     set_amounts(rev, -total, -total)
     rev = ctx.store.insert(ctx.company, "ARINVOICE", rev)
     set_amounts(rec, total, total)
@@ -477,10 +669,15 @@ def fn_create_aradjustment(ctx: Ctx, el: Element) -> list[Element]:
     check_open_period(ctx, created, label)
     customer_for(ctx, text(el, "customerid"), label)
     header: Record = {
-        "CUSTOMERID": text(el, "customerid"), "WHENCREATED": created,
-        "WHENPOSTED": legacy_date(el, "dateposted") or created, "RECORDID": text(el, "adjustmentno"),
-        "DOCNUMBER": text(el, "invoiceno"), "DESCRIPTION": text(el, "description"),
-        "CURRENCY": text(el, "currency"), "RECORDTYPE": "ra", "_EXTERNALID": text(el, "externalid"),
+        "CUSTOMERID": text(el, "customerid"),
+        "WHENCREATED": created,
+        "WHENPOSTED": legacy_date(el, "dateposted") or created,
+        "RECORDID": text(el, "adjustmentno"),
+        "DOCNUMBER": text(el, "invoiceno"),
+        "DESCRIPTION": text(el, "description"),
+        "CURRENCY": text(el, "currency"),
+        "RECORDTYPE": "ra",
+        "_EXTERNALID": text(el, "externalid"),
     }
     rec = create_ar(ctx, "ARADJUSTMENT", header, _ar_lines(ctx, el.find("aradjustmentitems"), label), label)
     ctx.transactions += 1
@@ -511,35 +708,63 @@ def _apply(ctx: Ctx, target: Record, obj: str, amount: Decimal) -> None:
     sync_document(ctx, target)
 
 
-def _invoice_for_payment(ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str) -> tuple[str, Record]:
+def _invoice_for_payment(
+    ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str
+) -> tuple[str, Record]:
     for obj in ("ARINVOICE", "ARADJUSTMENT"):
         rec = ctx.store.get(ctx.company, obj, int(key)) if key.isdigit() else None
-        if rec is not None and ctx.visible(obj, rec, True) and (obj == "ARINVOICE" or dec(rec["TOTALENTERED"]) > 0):
+        if (
+            rec is not None
+            and ctx.visible(obj, rec, True)
+            and (obj == "ARINVOICE" or dec(rec["TOTALENTERED"]) > 0)
+        ):
             break
     else:
-        raise fail("DL03000005", f"No record exists for the invoicekey {key}", f"Could not create {label} record!",
-                   description="Invalid invoice key")
+        raise fail(
+            "DL03000005",
+            f"No record exists for the invoicekey {key}",
+            f"Could not create {label} record!",
+            description="Invalid invoice key",
+        )
     if rec.get("CUSTOMERID") != customer_id:
-        raise fail("BL01001973", f"Invoice {key} belongs to customer {rec.get('CUSTOMERID')}, not {customer_id}.",
-                   f"Could not create {label} record!")
+        raise fail(
+            "BL01001973",
+            f"Invoice {key} belongs to customer {rec.get('CUSTOMERID')}, not {customer_id}.",
+            f"Could not create {label} record!",
+        )
     if rec.get("STATE") in ("Reversed", "Reversal"):
-        raise fail("BL01001973", f"Invoice {key} is reversed and cannot be paid.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973",
+            f"Invoice {key} is reversed and cannot be paid.",
+            f"Could not create {label} record!",
+        )
     if amount <= 0 or amount > dec(rec.get("TOTALDUE", "0")):
-        raise fail("BL01001973", f"The amount {fmt_number(amount)} is more than the amount due "
-                   f"{rec.get('TOTALDUE', '0')} on invoice {key}.", f"Could not create {label} record!",
-                   correction="Apply at most the amount due")
+        raise fail(
+            "BL01001973",
+            f"The amount {fmt_number(amount)} is more than the amount due "
+            f"{rec.get('TOTALDUE', '0')} on invoice {key}.",
+            f"Could not create {label} record!",
+            correction="Apply at most the amount due",
+        )
     return obj, rec
 
 
 def _credit_for(ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str) -> Record:
     rec = ctx.store.get(ctx.company, "ARADJUSTMENT", int(key)) if key.isdigit() else None
     if rec is None or not ctx.visible("ARADJUSTMENT", rec, True) or dec(rec.get("TOTALENTERED", "0")) >= 0:
-        raise fail("DL03000005", f"No record exists for the adjustmentkey {key}", f"Could not create {label} record!")
+        raise fail(
+            "DL03000005", f"No record exists for the adjustmentkey {key}", f"Could not create {label} record!"
+        )
     if rec.get("CUSTOMERID") != customer_id:
-        raise fail("BL01001973", f"Credit {key} belongs to another customer.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973", f"Credit {key} belongs to another customer.", f"Could not create {label} record!"
+        )
     if amount <= 0 or amount > -dec(rec.get("TOTALDUE", "0")):
-        raise fail("BL01001973", f"The credit amount {fmt_number(amount)} is more than the credit available "
-                   f"on adjustment {key}.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973",
+            f"The credit amount {fmt_number(amount)} is more than the credit available on adjustment {key}.",
+            f"Could not create {label} record!",
+        )
     return rec
 
 
@@ -548,27 +773,54 @@ def _financial_entity(ctx: Ctx, bank: str, undep: str, label: str) -> Record:
         found = ctx.store.find(ctx.company, "CHECKINGACCOUNT", "BANKACCOUNTID", bank)
         if not found:
             raise fail("BL01001973", f"Invalid bank account {bank}.", f"Could not create {label} record!")
-        return {"FINANCIALENTITY": bank, "FINANCIALENTITYTYPE": "BA",
-                "FINANCIALACCOUNTNAME": found[0].get("BANKNAME", ""), "FINANCIALACCOUNTCURRENCY": "USD"}
+        return {
+            "FINANCIALENTITY": bank,
+            "FINANCIALENTITYTYPE": "BA",
+            "FINANCIALACCOUNTNAME": found[0].get("BANKNAME", ""),
+            "FINANCIALACCOUNTCURRENCY": "USD",
+        }
     if undep:
         gl_account(ctx, undep, label, 0)
-        return {"UNDEPOSITEDACCOUNTNO": undep, "FINANCIALENTITY": undep, "FINANCIALENTITYTYPE": "UD",
-                "FINANCIALACCOUNTNAME": "Undeposited Funds", "FINANCIALACCOUNTCURRENCY": "USD"}
-    raise fail("BL01001973", "A bank account or an undeposited funds account is required.",
-               f"Could not create {label} record!")
+        return {
+            "UNDEPOSITEDACCOUNTNO": undep,
+            "FINANCIALENTITY": undep,
+            "FINANCIALENTITYTYPE": "UD",
+            "FINANCIALACCOUNTNAME": "Undeposited Funds",
+            "FINANCIALACCOUNTCURRENCY": "USD",
+        }
+    raise fail(
+        "BL01001973",
+        "A bank account or an undeposited funds account is required.",
+        f"Could not create {label} record!",
+    )
 
 
-def _new_payment(ctx: Ctx, values: Record, cash: Decimal,
-                 apps: list[tuple[str, Record, Decimal, Record | None, Decimal]], label: str) -> Record:
+def _new_payment(
+    ctx: Ctx,
+    values: Record,
+    cash: Decimal,
+    apps: list[tuple[str, Record, Decimal, Record | None, Decimal]],
+    label: str,
+) -> Record:
     """Insert ARPYMT + ARPYMTDETAIL rows and move the invoices (and credits) they touch."""
     cust = customer_for(ctx, values["CUSTOMERID"], label)
     applied = sum((a[2] for a in apps), _ZERO)
     if applied > cash:
-        raise fail("BL01001973", f"The applied amount {fmt_number(applied)} exceeds the payment amount "
-                   f"{fmt_number(cash)}.", f"Could not create {label} record!")
-    rec: Record = {"RECORDTYPE": "rp", "STATE": "C", "DISPLAYSTATE": "Complete", "CUSTOMERNAME": cust.get("NAME", ""),
-                   "BASECURR": str(ctx.settings.get("base_currency", "USD")), "BILLTOPAYTONAME": cust.get("NAME", ""),
-                   **base_fields(ctx), **values}
+        raise fail(
+            "BL01001973",
+            f"The applied amount {fmt_number(applied)} exceeds the payment amount {fmt_number(cash)}.",
+            f"Could not create {label} record!",
+        )
+    rec: Record = {
+        "RECORDTYPE": "rp",
+        "STATE": "C",
+        "DISPLAYSTATE": "Complete",
+        "CUSTOMERNAME": cust.get("NAME", ""),
+        "BASECURR": str(ctx.settings.get("base_currency", "USD")),
+        "BILLTOPAYTONAME": cust.get("NAME", ""),
+        **base_fields(ctx),
+        **values,
+    }
     rec["CURRENCY"] = rec.get("CURRENCY") or rec["BASECURR"]
     rec.setdefault("WHENCREATED", rec["RECEIPTDATE"])
     rec.setdefault("PAYMENTDATE", rec["RECEIPTDATE"])
@@ -576,9 +828,14 @@ def _new_payment(ctx: Ctx, values: Record, cash: Decimal,
     set_amounts(rec, cash, applied)
     rec = ctx.store.insert(ctx.company, "ARPYMT", rec)
     for obj, target, amount, credit, credit_amount in apps:
-        detail: Record = {"PAYMENTKEY": rec["RECORDNO"], "RECORDKEY": target["RECORDNO"],
-                          "PAYMENTDATE": rec["RECEIPTDATE"], "CURRENCY": rec["CURRENCY"], "STATE": "C",
-                          "WHENCREATED": rec["RECEIPTDATE"]}
+        detail: Record = {
+            "PAYMENTKEY": rec["RECORDNO"],
+            "RECORDKEY": target["RECORDNO"],
+            "PAYMENTDATE": rec["RECEIPTDATE"],
+            "CURRENCY": rec["CURRENCY"],
+            "STATE": "C",
+            "WHENCREATED": rec["RECEIPTDATE"],
+        }
         if amount:
             detail["TRX_PAYMENTAMOUNT"] = detail["PAYMENTAMOUNT"] = fmt_number(amount)
         if credit is not None:
@@ -605,13 +862,21 @@ def _create_payment_generic(ctx: Ctx, node: Element) -> Record:
         if not values.get(req):
             raise fail("BL01001973", f"Required field {req} is missing.", "Could not create ARPYMT record!")
     if values["PAYMENTMETHOD"] not in PAYMENT_METHODS:
-        raise fail("BL01001973", f"Invalid payment method {values['PAYMENTMETHOD']}.", "Could not create ARPYMT record!")
+        raise fail(
+            "BL01001973",
+            f"Invalid payment method {values['PAYMENTMETHOD']}.",
+            "Could not create ARPYMT record!",
+        )
     check_open_period(ctx, values["RECEIPTDATE"], label)
     customer_for(ctx, values["CUSTOMERID"], label)
-    fin = _financial_entity(ctx, values.pop("FINANCIALENTITY", ""), values.pop("UNDEPOSITEDACCOUNTNO", ""), label)
+    fin = _financial_entity(
+        ctx, values.pop("FINANCIALENTITY", ""), values.pop("UNDEPOSITEDACCOUNTNO", ""), label
+    )
     rows = [] if details is None else details.findall("ARPYMTDETAIL")
     if not rows:
-        raise fail("BL01001973", "A payment needs at least one ARPYMTDETAIL.", "Could not create ARPYMT record!")
+        raise fail(
+            "BL01001973", "A payment needs at least one ARPYMTDETAIL.", "Could not create ARPYMT record!"
+        )
     apps: list[tuple[str, Record, Decimal, Record | None, Decimal]] = []
     cash = _ZERO
     for row in rows:
@@ -622,23 +887,46 @@ def _create_payment_generic(ctx: Ctx, node: Element) -> Record:
         credit = None
         if text(row, "ADJUSTMENTKEY"):
             credit = _credit_for(ctx, text(row, "ADJUSTMENTKEY"), values["CUSTOMERID"], credit_amount, label)
-        obj, target = _invoice_for_payment(ctx, text(row, "RECORDKEY"), values["CUSTOMERID"],
-                                           amount + credit_amount, label)
+        obj, target = _invoice_for_payment(
+            ctx, text(row, "RECORDKEY"), values["CUSTOMERID"], amount + credit_amount, label
+        )
         apps.append((obj, target, amount, credit, credit_amount))
         cash += amount
     values.update(fin)
     return _new_payment(ctx, values, cash, apps, label)
 
 
-_PAYMENT_ORDER = ["customerid", "paymentamount", "translatedamount", "batchkey", "bankaccountid", "undepfundsacct",
-                  "refid", "overpaylocid", "overpaydeptid", "datereceived", "paymentmethod", "basecurr", "currency",
-                  "exchratedate", "exchratetype", "exchrate", "cctype", "authcode", "arpaymentitem",
-                  "onlinecardpayment", "onlineachpayment"]
+_PAYMENT_ORDER = [
+    "customerid",
+    "paymentamount",
+    "translatedamount",
+    "batchkey",
+    "bankaccountid",
+    "undepfundsacct",
+    "refid",
+    "overpaylocid",
+    "overpaydeptid",
+    "datereceived",
+    "paymentmethod",
+    "basecurr",
+    "currency",
+    "exchratedate",
+    "exchratetype",
+    "exchrate",
+    "cctype",
+    "authcode",
+    "arpaymentitem",
+    "onlinecardpayment",
+    "onlineachpayment",
+]
 
 
 def fn_create_arpayment(ctx: Ctx, el: Element) -> list[Element]:
-    check_order(el, _PAYMENT_ORDER, ("customerid", "paymentamount", "bankaccountid|undepfundsacct",
-                                     "datereceived", "paymentmethod"))
+    check_order(
+        el,
+        _PAYMENT_ORDER,
+        ("customerid", "paymentamount", "bankaccountid|undepfundsacct", "datereceived", "paymentmethod"),
+    )
     label = "Payment"
     customer_id = text(el, "customerid")
     received = legacy_date(el, "datereceived", required=True)
@@ -655,9 +943,14 @@ def fn_create_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         seen[key] = seen.get(key, _ZERO) + amount
         obj, target = _invoice_for_payment(ctx, key, customer_id, seen[key], label)
         apps.append((obj, target, amount, None, _ZERO))
-    values: Record = {"CUSTOMERID": customer_id, "RECEIPTDATE": received, "PAYMENTMETHOD": method,
-                      "DOCNUMBER": text(el, "refid"), "CURRENCY": text(el, "currency"),
-                      **_financial_entity(ctx, text(el, "bankaccountid"), text(el, "undepfundsacct"), label)}
+    values: Record = {
+        "CUSTOMERID": customer_id,
+        "RECEIPTDATE": received,
+        "PAYMENTMETHOD": method,
+        "DOCNUMBER": text(el, "refid"),
+        "CURRENCY": text(el, "currency"),
+        **_financial_entity(ctx, text(el, "bankaccountid"), text(el, "undepfundsacct"), label),
+    }
     rec = _new_payment(ctx, values, cash, apps, label)
     ctx.transactions += 1
     return [key_el(rec["RECORDNO"])]
@@ -666,8 +959,19 @@ def fn_create_arpayment(ctx: Ctx, el: Element) -> list[Element]:
 def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
     """Apply an existing credit — a payment's unapplied amount (overpayment/advance) or a credit
     memo adjustment — to invoices."""
-    check_order(el, ["arpaymentkey", "paymentdate", "batchkey", "memo", "overpaylocid", "overpaydeptid",
-                     "arpaymentitems"], ("arpaymentkey", "arpaymentitems"))
+    check_order(
+        el,
+        [
+            "arpaymentkey",
+            "paymentdate",
+            "batchkey",
+            "memo",
+            "overpaylocid",
+            "overpaydeptid",
+            "arpaymentitems",
+        ],
+        ("arpaymentkey", "arpaymentitems"),
+    )
     label = "Payment application"
     key = text(el, "arpaymentkey")
     box = el.find("arpaymentitems")
@@ -676,9 +980,17 @@ def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         raise schema_error("Error 1871: Element 'arpaymentitems': Missing child element(s).")
     when = legacy_date(el, "paymentdate")
     payment = _payment(ctx, key)
-    credit = None if payment is not None else ctx.store.get(ctx.company, "ARADJUSTMENT", int(key)) if key.isdigit() else None
+    credit = (
+        None
+        if payment is not None
+        else ctx.store.get(ctx.company, "ARADJUSTMENT", int(key))
+        if key.isdigit()
+        else None
+    )
     if payment is None and (credit is None or dec(credit.get("TOTALENTERED", "0")) >= 0):
-        raise fail("DL03000005", f"No record exists for the arpaymentkey {key}", f"Could not create {label} record!")
+        raise fail(
+            "DL03000005", f"No record exists for the arpaymentkey {key}", f"Could not create {label} record!"
+        )
     if payment is not None and payment.get("STATE") == "V":
         raise fail("BL01001973", f"Payment {key} is reversed.", f"Could not create {label} record!")
     source = payment or credit
@@ -690,23 +1002,46 @@ def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         ikey, amount = text(item, "invoicekey"), amount_of(text(item, "amount"), "amount")
         total += amount
         if total > available:
-            raise fail("BL01001973", f"The amount to apply exceeds the {fmt_number(available)} available.",
-                       f"Could not create {label} record!")
+            raise fail(
+                "BL01001973",
+                f"The amount to apply exceeds the {fmt_number(available)} available.",
+                f"Could not create {label} record!",
+            )
         obj, target = _invoice_for_payment(ctx, ikey, customer_id, amount, label)
         target["_LASTPAID"] = when or source.get("WHENCREATED", "")
         if payment is not None:
-            ctx.store.insert(ctx.company, "ARPYMTDETAIL", {
-                "PAYMENTKEY": payment["RECORDNO"], "RECORDKEY": target["RECORDNO"], "OVERPAYMENTKEY": payment["RECORDNO"],
-                "TRX_PAYMENTAMOUNT": fmt_number(amount), "PAYMENTAMOUNT": fmt_number(amount),
-                "PAYMENTDATE": when or payment["RECEIPTDATE"], "CURRENCY": payment["CURRENCY"], "STATE": "C"})
+            ctx.store.insert(
+                ctx.company,
+                "ARPYMTDETAIL",
+                {
+                    "PAYMENTKEY": payment["RECORDNO"],
+                    "RECORDKEY": target["RECORDNO"],
+                    "OVERPAYMENTKEY": payment["RECORDNO"],
+                    "TRX_PAYMENTAMOUNT": fmt_number(amount),
+                    "PAYMENTAMOUNT": fmt_number(amount),
+                    "PAYMENTDATE": when or payment["RECEIPTDATE"],
+                    "CURRENCY": payment["CURRENCY"],
+                    "STATE": "C",
+                },
+            )
             set_amounts(payment, dec(payment["TOTALENTERED"]), dec(payment["TOTALPAID"]) + amount)
             ctx.store.update(ctx.company, "ARPYMT", payment)
         else:
             assert credit is not None
-            _new_payment(ctx, {"CUSTOMERID": customer_id, "RECEIPTDATE": when or credit["WHENCREATED"],
-                               "PAYMENTMETHOD": "Cash", "DESCRIPTION": text(el, "memo"), "FINANCIALENTITY": "",
-                               "FINANCIALENTITYTYPE": ""},
-                         _ZERO, [(obj, target, _ZERO, credit, amount)], label)
+            _new_payment(
+                ctx,
+                {
+                    "CUSTOMERID": customer_id,
+                    "RECEIPTDATE": when or credit["WHENCREATED"],
+                    "PAYMENTMETHOD": "Cash",
+                    "DESCRIPTION": text(el, "memo"),
+                    "FINANCIALENTITY": "",
+                    "FINANCIALENTITYTYPE": "",
+                },
+                _ZERO,
+                [(obj, target, _ZERO, credit, amount)],
+                label,
+            )
             credit = ctx.store.get(ctx.company, "ARADJUSTMENT", int(key))
             continue
         _apply(ctx, target, obj, amount)
@@ -735,7 +1070,9 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
     key = el.get("key", "")
     payment = _payment(ctx, key)
     if payment is None:
-        raise fail("DL03000005", f"No record exists for the paymentkey {key}", "Could not reverse Payment record!")
+        raise fail(
+            "DL03000005", f"No record exists for the paymentkey {key}", "Could not reverse Payment record!"
+        )
     when = legacy_date(el, "datereversed", required=True)
     if payment.get("STATE") == "V":
         raise fail("BL01001973", f"Payment {key} is already reversed.", "Could not reverse Payment record!")
@@ -743,8 +1080,17 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
     _undo_payment(ctx, payment)
     # The reversal is a payment of its own with negative applications; it does not point back.
     rev = {k: v for k, v in payment.items() if k not in ("RECORDNO", "WHENMODIFIED", "AUWHENCREATED")}
-    rev.update({"RECEIPTDATE": when, "WHENCREATED": when, "PAYMENTDATE": when, "WHENPAID": when, "STATE": "C",
-                "DISPLAYSTATE": "Reversal", "DESCRIPTION": text(el, "memo") or f"Reversal of payment {key}"})
+    rev.update(
+        {
+            "RECEIPTDATE": when,
+            "WHENCREATED": when,
+            "PAYMENTDATE": when,
+            "WHENPAID": when,
+            "STATE": "C",
+            "DISPLAYSTATE": "Reversal",
+            "DESCRIPTION": text(el, "memo") or f"Reversal of payment {key}",
+        }
+    )
     total, paid = dec(payment["TOTALENTERED"]), dec(payment["TOTALPAID"])
     set_amounts(rev, -total, -paid)
     rev = ctx.store.insert(ctx.company, "ARPYMT", rev)
@@ -763,5 +1109,8 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
 
 
 def raise_unsupported(name: str) -> IntacctError:
-    return fail("XL03000003", f"Error 1871: Element '{name}': This element is not expected.",
-                description="XML Parse schema error")
+    return fail(
+        "XL03000003",
+        f"Error 1871: Element '{name}': This element is not expected.",
+        description="XML Parse schema error",
+    )

@@ -1,0 +1,161 @@
+"""Protocol level: control/authentication/result statuses, sessions, entities, transport errors."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import json
+
+import requests
+
+from sandbox.intacct import COMPANY_ID, GATEWAY_PATH, USER_ID
+
+from .conftest import Gateway, Response, errors_of
+
+
+def test_get_api_session_returns_own_endpoint_and_a_working_session(gw: Gateway) -> None:
+    resp = gw.call("<getAPISession/>", auth=gw.login_xml())
+    assert resp.control_status == "success"
+    assert resp.auth_status == "success"
+    api = resp.data().find("api")
+    assert api is not None
+    assert api.findtext("endpoint") == gw.handle.gateway_url
+    sid = api.findtext("sessionid", "")
+    assert len(sid) > 20
+    auth = resp.root.find("operation/authentication")
+    assert auth is not None
+    assert auth.findtext("userid") == USER_ID
+    assert auth.findtext("companyid") == COMPANY_ID
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", auth.findtext("sessiontimeout", ""))
+    # The session id authenticates later requests.
+    again = gw.call("<getAPISession/>", auth=f"<sessionid>{sid}</sessionid>")
+    assert again.data().findtext("api/sessionid") == sid
+
+
+def test_entity_login_by_locationid_and_by_company_pipe_entity(gw: Gateway) -> None:
+    by_loc = gw.call("<getAPISession/>", auth=gw.login_xml(entity="E100"))
+    assert by_loc.data().findtext("api/locationid") == "E100"
+    by_pipe = gw.call("<getAPISession/>", auth=gw.login_xml(company=f"{COMPANY_ID}|E200"))
+    assert by_pipe.data().findtext("api/locationid") == "E200"
+    assert by_pipe.root.findtext("operation/authentication/locationid") == "E200"
+    bad = gw.call("<getAPISession/>", auth=gw.login_xml(entity="E999"))
+    assert bad.auth_status == "failure"
+    assert errors_of(bad.root.find("operation"))[0]["errorno"] == "XL03000006"  # type: ignore[arg-type]
+
+
+def test_bad_sender_is_a_control_level_failure(gw: Gateway) -> None:
+    resp = Response(gw.raw(gw.body(["<getAPISession/>"], auth=gw.login_xml(), sender_password="nope")))
+    assert resp.status_code == 200
+    assert resp.control_status == "failure"
+    assert resp.root.find("operation") is None
+    # control-level errormessage is a sibling of <control>
+    err = errors_of(resp.root)[0]
+    assert err["errorno"] == "XL03000006"
+    assert "[Support ID: " in err["description2"]
+
+
+def test_bad_password_is_an_authentication_failure_with_no_result(gw: Gateway) -> None:
+    resp = gw.call("<getAPISession/>", auth=gw.login_xml(password="wrong"))
+    assert resp.control_status == "success"
+    assert resp.auth_status == "failure"
+    assert resp.results == []
+    op = resp.root.find("operation")
+    assert op is not None
+    assert [c.tag for c in op] == ["authentication", "errormessage"]
+    assert errors_of(op)[0]["errorno"] == "XL03000006"
+
+
+def test_expired_sessions_fail_authentication(gw: Gateway) -> None:
+    sid = gw.session_id()
+    assert gw.call("<getAPISession/>").auth_status == "success"
+    assert gw.admin("expire-sessions", {})["expired"] >= 1
+    resp = gw.call("<getAPISession/>", auth=f"<sessionid>{sid}</sessionid>")
+    assert resp.auth_status == "failure"
+    assert errors_of(resp.root.find("operation"))[0]["errorno"] == "XL03000006"  # type: ignore[arg-type]
+
+
+def test_session_lifetime_setting_expires_sessions(gw: Gateway) -> None:
+    gw.admin("config", {"session_timeout_s": -1})
+    sid = gw.call("<getAPISession/>", auth=gw.login_xml()).data().findtext("api/sessionid")
+    resp = gw.call("<getAPISession/>", auth=f"<sessionid>{sid}</sessionid>")
+    assert resp.auth_status == "failure"
+
+
+def test_get_is_refused_and_garbage_is_answered_in_gateway_shapes(gw: Gateway) -> None:
+    assert requests.get(gw.handle.gateway_url, timeout=5).status_code == 405
+    empty = gw.raw(b"")
+    assert empty.status_code == 400
+    assert b"GW-0011" in empty.content
+    broken = Response(gw.raw(b"<request><control>"))
+    assert broken.control_status == "failure"
+    assert errors_of(broken.root)[0]["errorno"] == "XL03000003"
+
+
+def test_any_content_type_is_accepted(gw: Gateway) -> None:
+    body = gw.body(["<getAPISession/>"], auth=gw.login_xml())
+    resp = requests.post(gw.handle.gateway_url, data=body, headers={"Content-Type": "text/plain"}, timeout=5)
+    assert Response(resp).data().findtext("api/endpoint", "").endswith(GATEWAY_PATH)
+
+
+def test_several_functions_fail_independently_without_transaction(gw: Gateway) -> None:
+    resp = gw.post([
+        "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
+        "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>Dup</NAME></CUSTOMER></create>",
+        "<create><CUSTOMER><CUSTOMERID>C2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
+    ])
+    assert [r.findtext("status") for r in resp.results] == ["success", "failure", "success"]
+    assert [r.findtext("function") for r in resp.results] == ["create"] * 3
+    dump = gw.admin("dump?object=CUSTOMER", None)
+    assert sorted(c["CUSTOMERID"] for c in dump[COMPANY_ID]["CUSTOMER"]) == ["C1", "C2"]
+
+
+def test_transaction_true_rolls_back_everything_with_failure_and_aborted(gw: Gateway) -> None:
+    resp = gw.post([
+        "<create><CUSTOMER><CUSTOMERID>T1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
+        gw.invoice_xml("NOPE"),
+        "<create><CUSTOMER><CUSTOMERID>T2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
+    ], transaction=True)
+    assert [r.findtext("status") for r in resp.results] == ["aborted", "failure", "aborted"]
+    culprit = resp.errors(1)
+    assert culprit[0]["errorno"] == "BL01001973"
+    assert culprit[-1]["errorno"] == "XL03000009"
+    assert resp.errors(0)[0]["errorno"] == "XL03000009"
+    assert resp.result(0).find("data") is None
+    assert COMPANY_ID not in gw.admin("dump?object=CUSTOMER", None)
+
+
+def test_uniqueid_refuses_a_replayed_controlid_and_keeps_one_record(gw: Gateway) -> None:
+    fn = "<create><CUSTOMER><CUSTOMERID>U1</CUSTOMERID><NAME>Once</NAME></CUSTOMER></create>"
+    first = gw.post([fn], uniqueid=True, controlids=["cust-U1-v1"])
+    assert first.result().findtext("status") == "success"
+    replay = gw.post([fn], uniqueid=True, controlids=["cust-U1-v1"])
+    assert replay.result().findtext("status") == "failure"
+    assert ("A successful transaction has already been recorded with the control id cust-U1-v1"
+            in replay.errors()[0]["description2"])
+    # Failures are not remembered: a failed controlid may be retried.
+    bad = gw.post([gw.invoice_xml("NOPE")], uniqueid=True, controlids=["inv-1"])
+    assert bad.result().findtext("status") == "failure"
+    gw.customer("NOPE")
+    assert gw.post([gw.invoice_xml("NOPE")], uniqueid=True, controlids=["inv-1"]).key()
+    # Without uniqueid the same controlid runs again.
+    again = gw.post(["<create><CUSTOMER><CUSTOMERID>U2</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
+                    controlids=["cust-U1-v1"])
+    assert again.result().findtext("status") == "success"
+
+
+def test_cli_starts_the_server_and_prints_credentials(tmp_path: object) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.intacct", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        info = json.loads(proc.stdout.readline())["intacct"]
+        assert info["company_id"] == "SANDBOX"
+        assert info["sender_id"] == "blixo-sandbox"
+        assert info["url"].endswith(GATEWAY_PATH)
+        assert requests.get(info["url"].replace(GATEWAY_PATH, "/_sandbox/health"), timeout=5).json()["ok"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
