@@ -1,0 +1,69 @@
+# Blixo <-> Sage Intacct sync. `make demo` and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+MSVENV := .ministack-venv
+PY := $(VENV)/bin/python
+export SAM_CLI_TELEMETRY := 0
+# pytest-xdist workers for the fast suites (the machine has 2 cores).
+WORKERS ?= 2
+
+.PHONY: help setup lint unit integration infrastructure e2e test up down status demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+# The environments are rebuilt only when their pinned requirement files change.
+$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+$(MSVENV)/.installed: requirements/ministack.txt
+	test -x $(MSVENV)/bin/python || $(PYTHON) -m venv $(MSVENV)
+	$(MSVENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/ministack.txt
+	touch $@
+
+setup: $(VENV)/.installed $(MSVENV)/.installed ## create .venv (tools, SAM CLI) and ministack's own venv
+
+lint: setup ## ruff, mypy, sam validate, sam validate --lint, cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --template-file template.yaml --region us-east-1
+	$(VENV)/bin/sam validate --lint --template-file template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit: setup ## unit tests (pure, moto)
+	$(VENV)/bin/pytest tests/unit -q -n $(WORKERS)
+
+integration: setup ## integration tests (sandboxes in-process over HTTP, moto)
+	$(VENV)/bin/pytest tests/integration -q -n $(WORKERS)
+
+infrastructure: setup ## template checks
+	$(VENV)/bin/pytest tests/infrastructure -q
+
+e2e: up ## end-to-end tests against the deployed local stack
+	$(VENV)/bin/pytest tests/e2e -q
+
+test: lint unit integration infrastructure e2e ## everything CI runs
+
+up: setup ## start ministack + sandboxes, sam build, sam deploy, write .local/stack.json
+	$(PY) scripts/stack.py up
+
+down: ## stop exactly what `make up` started
+	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; else echo "nothing to stop"; fi
+
+status: ## what the local stack runs
+	@$(PY) scripts/stack.py status
+
+demo: up ## the main job on the local stack: webhook -> push -> Intacct, schedule -> pull -> Blixo
+	$(PY) -m ops.demo
+
+bench: setup ## benchmarks (speed and memory)
+	$(PY) -m bench
+
+clean: down ## remove build output and local state
+	rm -rf .aws-sam .local

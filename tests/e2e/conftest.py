@@ -1,0 +1,106 @@
+"""The deployed local stack (`make up`): its addresses come from .local/stack.json."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+
+from bisync.secrets import tenant_secret_name
+from bisync.settings import Flows, TenantSettings
+from bisync.store import SyncStore
+from tests.conftest import ROOT
+
+STACK_JSON = ROOT / ".local" / "stack.json"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stack:
+    doc: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.doc["aws_endpoint"],
+            region_name=self.doc["region"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def store(self) -> SyncStore:
+        resource = boto3.resource(
+            "dynamodb",
+            endpoint_url=self.doc["aws_endpoint"],
+            region_name=self.doc["region"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        return SyncStore(resource.Table(self.doc["sync_table"]))
+
+    def webhook_url(self, tenant_id: str) -> str:
+        return str(self.doc["webhook_url"]).replace("{tenantId}", tenant_id)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    if not STACK_JSON.exists():
+        pytest.fail("the local stack is not up: run `make up` (or `make e2e`) first")
+    return Stack(json.loads(STACK_JSON.read_text()))
+
+
+@dataclass(frozen=True)
+class OnboardedTenant:
+    tenant_id: str
+    webhook_secret: str
+
+
+@pytest.fixture
+def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
+    """Create tenants (settings + secret) with unique ids; their secrets are removed afterwards."""
+    secrets = stack.client("secretsmanager")
+    created: list[str] = []
+
+    def _onboard(flows: Flows | None = None) -> OnboardedTenant:
+        tenant_id = f"e2e-{uuid.uuid4().hex[:12]}"
+        webhook_secret = f"whsec_{uuid.uuid4().hex}"
+        name = tenant_secret_name(stack.doc["tenant_secret_prefix"], tenant_id)
+        document = {
+            "intacct": {
+                "sender_id": "blixo-sandbox",
+                "sender_password": "sandbox-sender",
+                "company_id": "SANDBOX",
+                "user_id": "blixo",
+                "user_password": "sandbox-user",
+            },
+            "blixo_api_key": "blixo-sandbox-key",
+            "webhook_secrets": [webhook_secret],
+        }
+        secrets.create_secret(Name=name, SecretString=json.dumps(document))
+        created.append(name)
+        stack.store().put_tenant(
+            TenantSettings(tenant_id=tenant_id, name="E2E", flows=flows or Flows(), secret_name=name)
+        )
+        return OnboardedTenant(tenant_id, webhook_secret)
+
+    yield _onboard
+    for name in created:
+        secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float, interval: float = 0.5, what: str) -> T:
+    """Poll until `probe` returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)

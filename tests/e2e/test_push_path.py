@@ -1,0 +1,144 @@
+"""Webhook -> API Gateway -> webhook Lambda -> PushQueue -> push Lambda, on the deployed stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from bisync.blixo.webhooks import sign
+from bisync.sync.jobs import PushJob
+from tests.e2e.conftest import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def customer_event(event_id: str, customer_id: str) -> bytes:
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    event = {
+        "id": event_id,
+        "type": "customer.created",
+        "createdAt": now,
+        "data": {"object": {"id": customer_id, "name": "Ledger & Sons <E2E>", "createdAt": now, "updatedAt": now}},
+    }
+    return json.dumps(event).encode()
+
+
+def test_signed_webhook_reaches_the_push_lambda(stack: Stack, onboard) -> None:
+    tenant = onboard()
+    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_1")
+
+    reply = requests.post(
+        stack.webhook_url(tenant.tenant_id),
+        data=body,
+        headers={"Content-Type": "application/json", "X-Blixo-Signature": sign(body, tenant.webhook_secret)},
+        timeout=30,
+    )
+
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "queued"
+    # The side effect of the deployed push Lambda: the tenant's push status counts the event.
+    cursor = eventually(
+        lambda: (c := stack.store().get_cursor(tenant.tenant_id, "push")).processed >= 1 and c,
+        timeout=60,
+        what="the push Lambda to record the event",
+    )
+    assert cursor.processed == 1
+    assert cursor.last_outcome is not None and cursor.last_outcome.value == "succeeded"
+
+
+def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard) -> None:
+    tenant = onboard()
+    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_dup")
+    headers = {"Content-Type": "application/json", "X-Blixo-Signature": sign(body, tenant.webhook_secret)}
+
+    for _ in range(2):
+        reply = requests.post(stack.webhook_url(tenant.tenant_id), data=body, headers=headers, timeout=30)
+        assert reply.status_code == 202, reply.text
+
+    eventually(
+        lambda: stack.store().get_cursor(tenant.tenant_id, "push").processed >= 1,
+        timeout=60,
+        what="the push Lambda to record the event",
+    )
+    # A second, separate event is the marker that the queue has moved past the duplicate.
+    marker = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_dup")
+    requests.post(
+        stack.webhook_url(tenant.tenant_id),
+        data=marker,
+        headers={"Content-Type": "application/json", "X-Blixo-Signature": sign(marker, tenant.webhook_secret)},
+        timeout=30,
+    ).raise_for_status()
+    eventually(
+        lambda: stack.store().get_cursor(tenant.tenant_id, "push").processed >= 2,
+        timeout=60,
+        what="the marker event",
+    )
+    assert stack.store().get_cursor(tenant.tenant_id, "push").processed == 2
+
+
+def test_bad_signature_and_unknown_tenant_are_refused(stack: Stack, onboard) -> None:
+    tenant = onboard()
+    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_2")
+
+    forged = requests.post(
+        stack.webhook_url(tenant.tenant_id),
+        data=body,
+        headers={"X-Blixo-Signature": sign(body, "not-the-secret")},
+        timeout=30,
+    )
+    unknown = requests.post(
+        stack.webhook_url("no-such-tenant"),
+        data=body,
+        headers={"X-Blixo-Signature": sign(body, tenant.webhook_secret)},
+        timeout=30,
+    )
+
+    assert forged.status_code == 401
+    assert unknown.status_code == 404
+    assert stack.store().get_cursor(tenant.tenant_id, "push").processed == 0
+
+
+def test_a_message_the_push_lambda_fails_on_ends_in_the_dlq(stack: Stack) -> None:
+    sqs = stack.client("sqs")
+    # A job for a tenant that was never onboarded: the push Lambda raises on every receive.
+    job = PushJob(
+        tenant_id=f"ghost-{uuid.uuid4().hex[:8]}",
+        event_id=f"evt_{uuid.uuid4().hex}",
+        event_type="customer.created",
+        customer_id="cus_ghost",
+        received_at=datetime.now(UTC),
+        event={"id": "x"},
+    )
+    message = job.to_message()
+    sqs.send_message(
+        QueueUrl=stack.doc["push_queue_url"],
+        MessageBody=message.body,
+        MessageGroupId=message.group_id,
+        MessageDeduplicationId=message.deduplication_id,
+    )
+
+    def in_dlq() -> dict | None:
+        reply = sqs.receive_message(
+            QueueUrl=stack.doc["push_dlq_url"],
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            AttributeNames=["All"],
+        )
+        for msg in reply.get("Messages", []):
+            if PushJob.model_validate_json(msg["Body"]).event_id == job.event_id:
+                sqs.delete_message(QueueUrl=stack.doc["push_dlq_url"], ReceiptHandle=msg["ReceiptHandle"])
+                return msg
+            # Not ours: make it visible again for whoever owns it.
+            sqs.change_message_visibility(
+                QueueUrl=stack.doc["push_dlq_url"], ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return None
+
+    # MaxReceiveCount receives, each after a visibility timeout (30 s locally).
+    dead = eventually(in_dlq, timeout=180, interval=2, what="the failed message in the push DLQ")
+    assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= 1
+    assert PushJob.model_validate_json(dead["Body"]).tenant_id == job.tenant_id
