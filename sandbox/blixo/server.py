@@ -574,6 +574,7 @@ def _all(items: list[JsonObj]) -> JsonObj:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default backlog of 5 drops connections in a burst
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
@@ -644,7 +645,7 @@ class SandboxHandle:
         self.url = f"{self.root_url}/v1"
         self.admin_url = f"{self.root_url}/_sandbox"
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="blixo-sandbox", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="blixo-sandbox", daemon=True
         )
         self._thread.start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -108,6 +109,7 @@ class Receiver:
     fail_first: int = 0
     fail_status: int = 500
     redirect: bool = False
+    delay_first: float = 0.0  # seconds the first request waits before answering
     hits: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,9 +127,11 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with state.lock:
                 n = len(state.hits)
+                delay = state.delay_first if n == 0 else 0.0
                 status = 302 if state.redirect else state.fail_status if n < state.fail_first else 200
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 state.hits.append(Received(self.path, headers, body, status))
+            time.sleep(delay)
             self.send_response(status)
             if state.redirect:
                 self.send_header("Location", state.url + "/elsewhere")
@@ -140,7 +144,7 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/blixo"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield state

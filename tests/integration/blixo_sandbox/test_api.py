@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -100,7 +101,7 @@ def test_validation_errors_name_the_param(api: Api, path: str, body: dict[str, o
 
 def test_document_field_validation(api: Api) -> None:
     cust = api.customer()["id"]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"items": []}, "items"),
         ({"items": [{"name": "x", "quantity": 0, "unitPrice": 1}]}, "items[0].quantity"),
         ({"items": [{"name": "x", "unitPrice": "1.005"}]}, "items[0].unitPrice"),
@@ -171,7 +172,7 @@ def test_numbers_are_unique(api: Api) -> None:
 
 def test_paging_is_stable_and_reports_totals(api: Api) -> None:
     ids = [api.customer(name=f"C{i}")["id"] for i in range(7)]
-    seen = []
+    seen: list[str] = []
     for page in (1, 2, 3):
         body = api.get("/customers", params={"page": page, "perPage": 3}).json()
         assert body["page"] == page
