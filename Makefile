@@ -51,13 +51,13 @@ e2e: up ## end-to-end tests against the deployed local stack
 test: lint unit integration infrastructure e2e ## everything CI runs
 
 up: setup ## start ministack + sandboxes, sam build, sam deploy, write .local/stack.json
-	$(PY) scripts/stack.py up
+	$(PY) -m scripts.stack up
 
 down: ## stop exactly what `make up` started
-	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; else echo "nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(PY) -m scripts.stack down; else echo "nothing to stop"; fi
 
 status: ## what the local stack runs
-	@$(PY) scripts/stack.py status
+	@$(PY) -m scripts.stack status
 
 demo: up ## the main job on the local stack: webhook -> push -> Intacct, schedule -> pull -> Blixo
 	$(PY) -m ops.demo

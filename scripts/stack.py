@@ -1,8 +1,8 @@
 """The local stack: ministack + the Intacct and Blixo sandboxes + the real template deployed.
 
-`python scripts/stack.py up` starts what is not running yet (by pid, so running it twice is
+`python -m scripts.stack up` starts what is not running yet (by pid, so running it twice is
 safe), builds with `sam build`, deploys with `sam deploy` pointed at ministack, and writes
-`.local/stack.json`. `python scripts/stack.py down` stops exactly the processes `up` started.
+`.local/stack.json`. `python -m scripts.stack down` stops exactly the processes `up` started.
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import boto3
+
+import sandbox.blixo as blixo_sandbox
+import sandbox.intacct as intacct_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
@@ -56,7 +60,7 @@ def aws_env() -> dict[str, str]:
     env.update(
         AWS_ENDPOINT_URL=f"http://{HOST}:{PORTS['ministack']}",
         AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",  # noqa: S105 - ministack's dummy credentials
+        AWS_SECRET_ACCESS_KEY="test",
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
         SAM_CLI_TELEMETRY="0",
@@ -125,7 +129,7 @@ def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
         )
     LOCAL.mkdir(exist_ok=True)
     out = (LOCAL / f"{name}.log").open("ab")
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv from this file
+    proc = subprocess.Popen(
         argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
     )
     pids[name] = proc.pid
@@ -160,12 +164,10 @@ def stop_all() -> None:
 # ---------------------------------------------------------------------------- AWS
 def run(argv: list[str], env: dict[str, str]) -> None:
     log(" ".join(argv[:3]) + " ...")
-    subprocess.run(argv, cwd=ROOT, env=env, check=True)  # noqa: S603
+    subprocess.run(argv, cwd=ROOT, env=env, check=True)
 
 
 def deploy(env: dict[str, str]) -> dict[str, str]:
-    import boto3  # the project venv's boto3 (this script runs there)
-
     run(
         [str(SAM), "build", "--template-file", "template.yaml", "--build-dir", ".aws-sam/build", "--cached"],
         env,
@@ -203,7 +205,9 @@ def stack_document(outputs: dict[str, str]) -> dict[str, Any]:
         "stack_name": STACK_NAME,
         "stage": STAGE,
         # ministack serves REST APIs under /_aws/execute-api/<apiId>/<stage>/<path>.
-        "webhook_url": f"{endpoint}/_aws/execute-api/{outputs['WebhookApiId']}/{STAGE}/webhooks/blixo/{{tenantId}}",
+        "webhook_url": (
+            f"{endpoint}/_aws/execute-api/{outputs['WebhookApiId']}/{STAGE}/webhooks/blixo/{{tenantId}}"
+        ),
         "push_queue_url": outputs["PushQueueUrl"],
         "push_dlq_url": outputs["PushDlqUrl"],
         "pull_queue_url": outputs["PullQueueUrl"],
@@ -223,27 +227,24 @@ def stack_document(outputs: dict[str, str]) -> dict[str, Any]:
 
 
 def sandbox_entries() -> dict[str, Any]:
-    """The sandboxes' URLs and default credentials, when their packages provide them."""
-    entries: dict[str, Any] = {}
-    intacct_url = f"http://{HOST}:{PORTS['intacct']}/ia/xml/xmlgw.phtml"
-    try:
-        from sandbox.intacct import DEFAULTS as INTACCT_DEFAULTS
-
-        entries["intacct"] = {"url": intacct_url, **INTACCT_DEFAULTS}
-    except ImportError:
-        pass
-    try:
-        from sandbox.blixo import DEFAULT_API_KEY
-
-        entries["blixo"] = {"url": f"http://{HOST}:{PORTS['blixo']}/v1", "api_key": DEFAULT_API_KEY}
-    except ImportError:
-        pass
-    return entries
+    """The sandboxes' URLs and their default credentials (the sandboxes' own constants)."""
+    return {
+        "intacct": {
+            "url": f"http://{HOST}:{PORTS['intacct']}{intacct_sandbox.GATEWAY_PATH}",
+            "sender_id": intacct_sandbox.SENDER_ID,
+            "sender_password": intacct_sandbox.SENDER_PASSWORD,
+            "company_id": intacct_sandbox.COMPANY_ID,
+            "user_id": intacct_sandbox.USER_ID,
+            "user_password": intacct_sandbox.USER_PASSWORD,
+            "entities": list(intacct_sandbox.ENTITIES),
+        },
+        "blixo": {"url": f"http://{HOST}:{PORTS['blixo']}/v1", "api_key": blixo_sandbox.DEFAULT_API_KEY},
+    }
 
 
 def health(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=2) as reply:
             return bool(reply.status == 200)
     except OSError:
         return False
@@ -259,16 +260,14 @@ def up() -> None:
     ms_env.update(GATEWAY_PORT=str(PORTS["ministack"]), BIND_HOST=HOST, MINISTACK_REGION=REGION)
     start("ministack", [str(MINISTACK_PY), "-m", "ministack"], ms_env)
     for name in ("intacct", "blixo"):
-        package = ROOT / "sandbox" / name / "__main__.py"
-        if package.exists():
-            start(
-                name,
-                [
-                    str(VENV_PY), "-m", f"sandbox.{name}",
-                    "--host", HOST, "--port", str(PORTS[name]),
-                    "--db", str(LOCAL / f"{name}.sqlite3"),
-                ],
-            )  # fmt: skip
+        start(
+            name,
+            [
+                str(VENV_PY), "-m", f"sandbox.{name}",
+                "--host", HOST, "--port", str(PORTS[name]),
+                "--db", str(LOCAL / f"{name}.sqlite3"),
+            ],
+        )  # fmt: skip
     outputs = deploy(env)
     doc = stack_document(outputs)
     STACK_JSON.write_text(json.dumps(doc, indent=2) + "\n")
@@ -289,5 +288,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

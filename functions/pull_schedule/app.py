@@ -21,7 +21,9 @@ metrics = Metrics()
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    queued = enqueue_pull_jobs(sync_store().iter_tenants(), event.time, SqsQueue(runtime_config().pull_queue_url))
+    queued = enqueue_pull_jobs(
+        sync_store().iter_tenants(), event.time, SqsQueue(runtime_config().pull_queue_url)
+    )
     metrics.add_metric(name="PullJobsQueued", unit=MetricUnit.Count, value=len(queued))
     logger.info("pull jobs queued", extra={"tenants": queued})
     return {"queued": len(queued), "tenants": queued}

@@ -26,7 +26,7 @@ class Stack:
     doc: dict[str, Any]
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.doc["aws_endpoint"],
             region_name=self.doc["region"],

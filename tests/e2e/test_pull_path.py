@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_the_schedule_enqueues_one_pull_per_tenant(stack: Stack, onboard) -> Non
     # Each job went through PullQueue to the deployed pull Lambda, which records one run.
     for tenant in (first, second):
         runs = eventually(
-            lambda t=tenant: stack.store().list_runs(t.tenant_id),
+            partial(stack.store().list_runs, tenant.tenant_id),
             timeout=60,
             what=f"a pull run for {tenant.tenant_id}",
         )

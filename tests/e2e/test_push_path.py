@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
 
 from bisync.blixo.webhooks import sign
+from bisync.store import FlowCursor, RunOutcome
 from bisync.sync.jobs import PushJob
 from tests.e2e.conftest import Stack, eventually
 
@@ -22,7 +24,9 @@ def customer_event(event_id: str, customer_id: str) -> bytes:
         "id": event_id,
         "type": "customer.created",
         "createdAt": now,
-        "data": {"object": {"id": customer_id, "name": "Ledger & Sons <E2E>", "createdAt": now, "updatedAt": now}},
+        "data": {
+            "object": {"id": customer_id, "name": "Ledger & Sons <E2E>", "createdAt": now, "updatedAt": now}
+        },
     }
     return json.dumps(event).encode()
 
@@ -40,14 +44,15 @@ def test_signed_webhook_reaches_the_push_lambda(stack: Stack, onboard) -> None:
 
     assert reply.status_code == 202, reply.text
     assert reply.json()["status"] == "queued"
+
     # The side effect of the deployed push Lambda: the tenant's push status counts the event.
-    cursor = eventually(
-        lambda: (c := stack.store().get_cursor(tenant.tenant_id, "push")).processed >= 1 and c,
-        timeout=60,
-        what="the push Lambda to record the event",
-    )
+    def recorded() -> FlowCursor | None:
+        cursor = stack.store().get_cursor(tenant.tenant_id, "push")
+        return cursor if cursor.processed >= 1 else None
+
+    cursor = eventually(recorded, timeout=60, what="the push Lambda to record the event")
     assert cursor.processed == 1
-    assert cursor.last_outcome is not None and cursor.last_outcome.value == "succeeded"
+    assert cursor.last_outcome is RunOutcome.SUCCEEDED
 
 
 def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard) -> None:
@@ -69,7 +74,10 @@ def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard)
     requests.post(
         stack.webhook_url(tenant.tenant_id),
         data=marker,
-        headers={"Content-Type": "application/json", "X-Blixo-Signature": sign(marker, tenant.webhook_secret)},
+        headers={
+            "Content-Type": "application/json",
+            "X-Blixo-Signature": sign(marker, tenant.webhook_secret),
+        },
         timeout=30,
     ).raise_for_status()
     eventually(
@@ -121,7 +129,7 @@ def test_a_message_the_push_lambda_fails_on_ends_in_the_dlq(stack: Stack) -> Non
         MessageDeduplicationId=message.deduplication_id,
     )
 
-    def in_dlq() -> dict | None:
+    def in_dlq() -> dict[str, Any] | None:
         reply = sqs.receive_message(
             QueueUrl=stack.doc["push_dlq_url"],
             MaxNumberOfMessages=10,
@@ -131,7 +139,7 @@ def test_a_message_the_push_lambda_fails_on_ends_in_the_dlq(stack: Stack) -> Non
         for msg in reply.get("Messages", []):
             if PushJob.model_validate_json(msg["Body"]).event_id == job.event_id:
                 sqs.delete_message(QueueUrl=stack.doc["push_dlq_url"], ReceiptHandle=msg["ReceiptHandle"])
-                return msg
+                return dict(msg)
             # Not ours: make it visible again for whoever owns it.
             sqs.change_message_visibility(
                 QueueUrl=stack.doc["push_dlq_url"], ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=0

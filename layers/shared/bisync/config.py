@@ -17,7 +17,7 @@ class RuntimeConfig(BaseSettings):
     idempotency_table: str = ""
     push_queue_url: str = ""
     pull_queue_url: str = ""
-    tenant_secret_prefix: str = "blixo-intacct/dev/tenants/"
+    tenant_secret_prefix: str = "blixo-intacct/dev/tenants/"  # noqa: S105 - a name, not a secret
     intacct_endpoint_url: str = "https://api.intacct.com/ia/xml/xmlgw.phtml"
     blixo_api_url: str = "https://api.blixo.com/v1"
     webhook_max_body_bytes: int = 262_144
@@ -26,4 +26,4 @@ class RuntimeConfig(BaseSettings):
 @lru_cache(maxsize=1)
 def runtime_config() -> RuntimeConfig:
     """The process-wide configuration (cached: the environment does not change in a container)."""
-    return RuntimeConfig()  # type: ignore[call-arg]  # filled from the environment
+    return RuntimeConfig()  # filled from the environment

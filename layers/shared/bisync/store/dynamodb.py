@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -99,11 +100,11 @@ class SyncStore:
         return FlowCursor(
             tenant_id=tenant_id,
             flow=flow,
-            high_water=item.get("highWater"),  # type: ignore[arg-type]
-            last_run_started=item.get("lastRunStarted"),  # type: ignore[arg-type]
-            last_run_finished=item.get("lastRunFinished"),  # type: ignore[arg-type]
-            last_outcome=item.get("lastOutcome"),  # type: ignore[arg-type]
-            processed=int(item.get("processed", 0)),  # type: ignore[arg-type]
+            high_water=item.get("highWater"),
+            last_run_started=item.get("lastRunStarted"),
+            last_run_finished=item.get("lastRunFinished"),
+            last_outcome=item.get("lastOutcome"),
+            processed=int(str(item.get("processed", 0))),
         )
 
     def record_flow_activity(
@@ -128,7 +129,8 @@ class SyncStore:
             ExpressionAttributeNames={"#processed": "processed"},
             ExpressionAttributeValues={":n": processed},
         )
-        try:
+        # A later run already reported when the condition fails; its status stands.
+        with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
             self._table.update_item(
                 Key=key,
                 UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o",
@@ -139,5 +141,3 @@ class SyncStore:
                     ":o": outcome.value,
                 },
             )
-        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
-            pass  # a later run already reported; its status stands

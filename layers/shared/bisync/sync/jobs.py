@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,7 +80,9 @@ class PullJob(BaseModel):
         if self.resume:
             dedup += ":" + hashlib.sha256(repr(sorted(self.resume.items())).encode()).hexdigest()[:16]
         return QueueMessage(
-            body=self.model_dump_json(), group_id=sqs_safe_id(self.tenant_id), deduplication_id=sqs_safe_id(dedup)
+            body=self.model_dump_json(),
+            group_id=sqs_safe_id(self.tenant_id),
+            deduplication_id=sqs_safe_id(dedup),
         )
 
 

@@ -51,6 +51,11 @@ def run_pull(
     run.outcome = RunOutcome.SUCCEEDED
     store.put_run(run)
     store.record_flow_activity(
-        settings.tenant_id, PULL_FLOW, started=started, finished=run.finished_at, outcome=run.outcome, processed=0
+        settings.tenant_id,
+        PULL_FLOW,
+        started=started,
+        finished=run.finished_at,
+        outcome=run.outcome,
+        processed=0,
     )
     return run

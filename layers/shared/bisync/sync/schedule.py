@@ -14,10 +14,14 @@ class MessageSink(Protocol):
     def send(self, message: QueueMessage) -> str: ...
 
 
-def enqueue_pull_jobs(tenants: Iterable[TenantSettings], fired_at: str | datetime, sink: MessageSink) -> list[str]:
+def enqueue_pull_jobs(
+    tenants: Iterable[TenantSettings], fired_at: str | datetime, sink: MessageSink
+) -> list[str]:
     """Queue the hour's jobs; returns the tenant ids queued. The job id is (tenant, hour), so a
     schedule that fires twice within SQS's deduplication window queues each tenant once."""
-    moment = datetime.fromisoformat(fired_at.replace("Z", "+00:00")) if isinstance(fired_at, str) else fired_at
+    moment = (
+        datetime.fromisoformat(fired_at.replace("Z", "+00:00")) if isinstance(fired_at, str) else fired_at
+    )
     jobs = plan_pull_jobs(tenants, moment)
     for job in jobs:
         sink.send(job.to_message())
