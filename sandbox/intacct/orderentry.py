@@ -10,7 +10,7 @@ record and posts a new one with a new RECORDNO, so the old key then gives DL0300
 from __future__ import annotations
 
 from decimal import Decimal
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, SubElement
 
 from sandbox.intacct.reads import text
 from sandbox.intacct.records import Ctx
@@ -373,8 +373,6 @@ def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
                     }[tag]
                 )
                 if value:
-                    from xml.etree.ElementTree import SubElement
-
                     SubElement(base, tag).text = value
             entries[int(line) - 1] = _entry(ctx, base, int(line), label)
         else:

@@ -82,7 +82,8 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
         )
     if not offset_text.isdigit():
         raise schema_error(
-            f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type 'xs:nonNegativeInteger'."
+            f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type "
+            "'xs:nonNegativeInteger'."
         )
     pagesize, offset = int(pagesize_text), int(offset_text)
     pred: Predicate = lambda get: True  # noqa: E731
@@ -124,7 +125,7 @@ def _sorted(
             k = sort_key(obj, name, resolver.value(r, name))
             return (k[0], k[1].lower()) if ci and isinstance(k[1], str) else k
 
-        rows.sort(key=key, reverse=desc)  # type: ignore[arg-type]
+        rows.sort(key=key, reverse=desc)
     return rows
 
 
@@ -172,7 +173,7 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
     return [_page(ctx, obj, rendered, int(size_text), None, len(rendered))]
 
 
-def _page(
+def _page(  # noqa: PLR0917 - internal helper, every argument is needed
     ctx: Ctx, obj: str, rows: list[Element], pagesize: int, result_id: str | None, total: int
 ) -> Element:
     """One page; the rest is kept under a resultId (the same id is reused by each readMore)."""

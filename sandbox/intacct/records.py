@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 from sandbox.intacct.catalog import CHILDREN, ENTITY_SCOPED, FIELDS, RELATIONS
 from sandbox.intacct.filters import Getter
 from sandbox.intacct.store import Record, Store
-from sandbox.intacct.values import field_error, render
+from sandbox.intacct.values import field_error, fmt_number, render
 
 
 @dataclass
@@ -141,8 +142,6 @@ def _payment_applications(ctx: Ctx, rec: Record, el: Element) -> None:
         )
         total = det.get("TRX_PAYMENTAMOUNT", "0") or "0"
         adj = det.get("TRX_ADJUSTMENTAMOUNT", "") or ""
-        from decimal import Decimal
-
         applied = Decimal(total) + (Decimal(adj) if adj else Decimal(0))
         inv = SubElement(el, "INVOICES")
         SubElement(inv, "RECORD").text = det["RECORDKEY"]
@@ -157,10 +156,5 @@ def _payment_applications(ctx: Ctx, rec: Record, el: Element) -> None:
             SubElement(cr, "RECORDID").text = credit.get("RECORDID", "") if credit else ""
 
 
-def _num(value: object) -> str:
-    from decimal import Decimal
-
-    from sandbox.intacct.values import fmt_number
-
-    assert isinstance(value, Decimal)
+def _num(value: Decimal) -> str:
     return fmt_number(value)

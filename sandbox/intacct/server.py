@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from sandbox.intacct import reads
+from sandbox.intacct.bulk import seed_records
 from sandbox.intacct.gateway import Gateway, Outcome, http_error
 from sandbox.intacct.seed import COMPANY_ID, load_defaults
 from sandbox.intacct.store import Store
@@ -210,8 +211,6 @@ class _Handler(BaseHTTPRequestHandler):
                 sb.store.put_settings(company, settings)
             self._json(200, settings | {"users": sorted(settings["users"])})
         elif path == "/_sandbox/seed":
-            from sandbox.intacct.bulk import seed_records
-
             with sb.store.lock:
                 counts = seed_records(sb.store, company, payload)
             self._json(200, counts)

@@ -94,7 +94,8 @@ class Store:
         row = self.db.execute("SELECT next FROM seq WHERE company=?", (company,)).fetchone()
         value = 1 if row is None else int(row[0])
         self.db.execute(
-            "INSERT INTO seq(company, next) VALUES(?, ?) ON CONFLICT(company) DO UPDATE SET next=excluded.next",
+            "INSERT INTO seq(company, next) VALUES(?, ?) "
+            "ON CONFLICT(company) DO UPDATE SET next=excluded.next",
             (company, value + 1),
         )
         return value
@@ -156,7 +157,9 @@ class Store:
         return int(row[0])
 
     # -- sessions -------------------------------------------------------------------------------
-    def add_session(self, sid: str, company: str, userid: str, entity: str, now: float, ttl: float) -> None:
+    def add_session(  # noqa: PLR0917
+        self, sid: str, company: str, userid: str, entity: str, now: float, ttl: float
+    ) -> None:
         self.db.execute(
             "INSERT INTO sessions VALUES(?, ?, ?, ?, ?, ?)", (sid, company, userid, entity, now, now + ttl)
         )

@@ -33,7 +33,7 @@ class IntacctError(Exception):
 def fail(
     errorno: str, description2: str, *chain: str, description: str = "", correction: str = ""
 ) -> IntacctError:
-    """Build an error; `chain` adds the follow-up BL01001973 lines Intacct appends ("Could not create ...")."""
+    """Build an error; `chain` adds the follow-up BL01001973 lines ("Could not create ...")."""
     errs = [ErrorDetail(errorno, description2, description, correction)]
     errs.extend(ErrorDetail("BL01001973", text) for text in chain)
     return IntacctError(errs)

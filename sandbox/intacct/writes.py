@@ -54,7 +54,8 @@ def check_order(el: Element, order: list[str], required: tuple[str, ...] = ()) -
         idx = order.index(child.tag)
         if idx < last:
             raise schema_error(
-                f"Error 1871: Element '{child.tag}': This element is not expected (out of order in '{el.tag}')."
+                f"Error 1871: Element '{child.tag}': This element is not expected "
+                f"(out of order in '{el.tag}')."
             )
         last = idx
     for req in required:

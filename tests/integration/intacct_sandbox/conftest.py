@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element
+from xml.sax.saxutils import escape
 
 import pytest
 import requests
@@ -20,7 +21,6 @@ from sandbox.intacct import (
     SandboxHandle,
     start_server,
 )
-from xml.sax.saxutils import escape
 
 _ids = itertools.count(1)
 
@@ -75,10 +75,7 @@ class Response:
 
 
 def errors_of(el: Element) -> list[dict[str, str]]:
-    return [
-        {child.tag: child.text or "" for child in err}
-        for err in el.findall("errormessage/error")
-    ]
+    return [{child.tag: child.text or "" for child in err} for err in el.findall("errormessage/error")]
 
 
 class Gateway:
@@ -89,11 +86,14 @@ class Gateway:
         self.http = requests.Session()
         self._session: str | None = None
 
-    def login_xml(self, company: str = COMPANY_ID, user: str = USER_ID, password: str = USER_PASSWORD,
-                  entity: str = "") -> str:
+    def login_xml(
+        self, company: str = COMPANY_ID, user: str = USER_ID, password: str = USER_PASSWORD, entity: str = ""
+    ) -> str:
         loc = f"<locationid>{esc(entity)}</locationid>" if entity else ""
-        return (f"<login><userid>{esc(user)}</userid><companyid>{esc(company)}</companyid>"
-                f"<password>{esc(password)}</password>{loc}</login>")
+        return (
+            f"<login><userid>{esc(user)}</userid><companyid>{esc(company)}</companyid>"
+            f"<password>{esc(password)}</password>{loc}</login>"
+        )
 
     def session_id(self, entity: str = "") -> str:
         if self._session is None or entity:
@@ -104,9 +104,17 @@ class Gateway:
             self._session = sid
         return self._session
 
-    def body(self, functions: list[str], *, auth: str, sender: str = SENDER_ID,
-             sender_password: str = SENDER_PASSWORD, uniqueid: bool = False, transaction: bool = False,
-             controlids: list[str] | None = None) -> str:
+    def body(
+        self,
+        functions: list[str],
+        *,
+        auth: str,
+        sender: str = SENDER_ID,
+        sender_password: str = SENDER_PASSWORD,
+        uniqueid: bool = False,
+        transaction: bool = False,
+        controlids: list[str] | None = None,
+    ) -> str:
         fns = "".join(
             f'<function controlid="{esc(controlids[i] if controlids else f"f-{next(_ids)}")}">{fn}</function>'
             for i, fn in enumerate(functions)
@@ -122,8 +130,13 @@ class Gateway:
 
     def raw(self, body: str | bytes, **kwargs: Any) -> requests.Response:
         data = body.encode() if isinstance(body, str) else body
-        return self.http.post(self.handle.gateway_url, data=data, headers={"Content-Type": "application/xml"},
-                              timeout=10, **kwargs)
+        return self.http.post(
+            self.handle.gateway_url,
+            data=data,
+            headers={"Content-Type": "application/xml"},
+            timeout=10,
+            **kwargs,
+        )
 
     def post(self, functions: list[str], *, auth: str | None = None, **kwargs: Any) -> Response:
         if auth is None:
@@ -136,20 +149,34 @@ class Gateway:
     # -- admin --------------------------------------------------------------------------------------
     def admin(self, path: str, payload: dict[str, Any] | None = None) -> Any:
         url = f"{self.handle.url}/_sandbox/{path}"
-        resp = requests.post(url, json=payload or {}, timeout=10) if payload is not None else requests.get(
-            url, timeout=10)
+        resp = (
+            requests.post(url, json=payload or {}, timeout=10)
+            if payload is not None
+            else requests.get(url, timeout=10)
+        )
         assert resp.status_code == 200, resp.text
         return resp.json()
 
     # -- builders ---------------------------------------------------------------------------------------
     def customer(self, cid: str, name: str = "Acme Corp", **extra: str) -> str:
         fields = "".join(f"<{k}>{esc(v)}</{k}>" for k, v in extra.items())
-        resp = self.call(f"<create><CUSTOMER><CUSTOMERID>{esc(cid)}</CUSTOMERID><NAME>{esc(name)}</NAME>"
-                         f"{fields}</CUSTOMER></create>")
+        resp = self.call(
+            f"<create><CUSTOMER><CUSTOMERID>{esc(cid)}</CUSTOMERID><NAME>{esc(name)}</NAME>"
+            f"{fields}</CUSTOMER></create>"
+        )
         return resp.data().findtext("customer/RECORDNO", "")
 
-    def invoice_xml(self, cid: str, amount: str = "100.00", *, date: str = "2024-07-01", invoiceno: str = "INV-1",
-                    gl: str = "4000", location: str = "E100", extra: str = "") -> str:
+    def invoice_xml(
+        self,
+        cid: str,
+        amount: str = "100.00",
+        *,
+        date: str = "2024-07-01",
+        invoiceno: str = "INV-1",
+        gl: str = "4000",
+        location: str = "E100",
+        extra: str = "",
+    ) -> str:
         return (
             f"<create_invoice><customerid>{esc(cid)}</customerid>{legacy_date(date, 'datecreated')}"
             f"<termname>N30</termname><invoiceno>{esc(invoiceno)}</invoiceno>{extra}<invoiceitems><lineitem>"
@@ -161,7 +188,9 @@ class Gateway:
         return self.call(self.invoice_xml(cid, amount, **kwargs)).key()
 
     def read(self, obj: str, key: str, fields: str = "*") -> Element:
-        data = self.call(f"<read><object>{obj}</object><keys>{key}</keys><fields>{fields}</fields></read>").data()
+        data = self.call(
+            f"<read><object>{obj}</object><keys>{key}</keys><fields>{fields}</fields></read>"
+        ).data()
         rec = data.find(obj)
         assert rec is not None, f"{obj} {key} not found"
         return rec

@@ -26,8 +26,9 @@ def client(gw: Gateway) -> IntacctClient:
         user_password=SecretStr(USER_PASSWORD),
         endpoint_url=gw.handle.gateway_url,
     )
-    return IntacctClient(creds, retry=RetryPolicy(attempts=4, sleep=lambda _s: None),
-                         limiter=CompanyLimiter(2))
+    return IntacctClient(
+        creds, retry=RetryPolicy(attempts=4, sleep=lambda _s: None), limiter=CompanyLimiter(2)
+    )
 
 
 def test_session_and_reference_reads(client: IntacctClient) -> None:
@@ -42,8 +43,10 @@ def test_query_and_read_by_query_page_through_everything(client: IntacctClient, 
     assert len(ids) == 2300 == len(set(ids))
     filtered = list(client.query("CUSTOMER", ["CUSTOMERID"], filter=F.like("CUSTOMERID", "SEED-C00001%")))
     assert len(filtered) == 10
-    rbq = [r["CUSTOMERID"] for r in client.read_by_query("CUSTOMER", ["CUSTOMERID"], "STATUS = 'active'",
-                                                         pagesize=400)]
+    rbq = [
+        r["CUSTOMERID"]
+        for r in client.read_by_query("CUSTOMER", ["CUSTOMERID"], "STATUS = 'active'", pagesize=400)
+    ]
     assert sorted(rbq) == sorted(ids)
 
 
@@ -62,24 +65,37 @@ def test_idempotent_write_after_a_lost_response(client: IntacctClient, gw: Gatew
 def test_invoice_payment_and_transaction_rollback(client: IntacctClient, gw: Gateway) -> None:
     client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-1", name="Client"), controlid="c-cl-1"))
     invoice = fn.InvoiceInput(
-        customerid="CL-1", datecreated=dt.date(2024, 8, 1), termname="N30", invoiceno="CL-INV-1",
+        customerid="CL-1",
+        datecreated=dt.date(2024, 8, 1),
+        termname="N30",
+        invoiceno="CL-INV-1",
         lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal("99.99"), locationid="E100"),),
     )
     key = client.run(fn.create_invoice(invoice, controlid="inv-cl-1")).key
     assert key
     payment = fn.ArPymtInput(
-        customer_id="CL-1", payment_method="EFT", receipt_date=dt.date(2024, 8, 3), bank_account_id="BOA-CHK",
+        customer_id="CL-1",
+        payment_method="EFT",
+        receipt_date=dt.date(2024, 8, 3),
+        bank_account_id="BOA-CHK",
         details=(fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal("99.99")),),
     )
     client.run(fn.create_arpymt(payment, controlid="pay-cl-1"))
     inv = client.read("ARINVOICE", [key], ["STATE", "TOTALDUE"])[0]
     assert (inv["STATE"], inv["TOTALDUE"]) == ("Paid", "0")
-    bad = fn.InvoiceInput(customerid="NOBODY", datecreated=dt.date(2024, 8, 1), termname="N30",
-                          lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(1), locationid="E100"),))
-    outcomes = client.execute([
-        fn.create_customer(fn.CustomerInput(customer_id="CL-2", name="Rolled back"), controlid="c-cl-2"),
-        fn.create_invoice(bad, controlid="inv-bad"),
-    ], transaction=True)
+    bad = fn.InvoiceInput(
+        customerid="NOBODY",
+        datecreated=dt.date(2024, 8, 1),
+        termname="N30",
+        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(1), locationid="E100"),),
+    )
+    outcomes = client.execute(
+        [
+            fn.create_customer(fn.CustomerInput(customer_id="CL-2", name="Rolled back"), controlid="c-cl-2"),
+            fn.create_invoice(bad, controlid="inv-bad"),
+        ],
+        transaction=True,
+    )
     assert [o.status for o in outcomes] == [OutcomeStatus.ABORTED, OutcomeStatus.FAILED]
     assert not list(client.query("CUSTOMER", ["CUSTOMERID"], filter=F.eq("CUSTOMERID", "CL-2")))
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
-import json
 
 import requests
 
@@ -99,11 +99,13 @@ def test_any_content_type_is_accepted(gw: Gateway) -> None:
 
 
 def test_several_functions_fail_independently_without_transaction(gw: Gateway) -> None:
-    resp = gw.post([
-        "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
-        "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>Dup</NAME></CUSTOMER></create>",
-        "<create><CUSTOMER><CUSTOMERID>C2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
-    ])
+    resp = gw.post(
+        [
+            "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
+            "<create><CUSTOMER><CUSTOMERID>C1</CUSTOMERID><NAME>Dup</NAME></CUSTOMER></create>",
+            "<create><CUSTOMER><CUSTOMERID>C2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
+        ]
+    )
     assert [r.findtext("status") for r in resp.results] == ["success", "failure", "success"]
     assert [r.findtext("function") for r in resp.results] == ["create"] * 3
     dump = gw.admin("dump?object=CUSTOMER", None)
@@ -111,11 +113,14 @@ def test_several_functions_fail_independently_without_transaction(gw: Gateway) -
 
 
 def test_transaction_true_rolls_back_everything_with_failure_and_aborted(gw: Gateway) -> None:
-    resp = gw.post([
-        "<create><CUSTOMER><CUSTOMERID>T1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
-        gw.invoice_xml("NOPE"),
-        "<create><CUSTOMER><CUSTOMERID>T2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
-    ], transaction=True)
+    resp = gw.post(
+        [
+            "<create><CUSTOMER><CUSTOMERID>T1</CUSTOMERID><NAME>One</NAME></CUSTOMER></create>",
+            gw.invoice_xml("NOPE"),
+            "<create><CUSTOMER><CUSTOMERID>T2</CUSTOMERID><NAME>Two</NAME></CUSTOMER></create>",
+        ],
+        transaction=True,
+    )
     assert [r.findtext("status") for r in resp.results] == ["aborted", "failure", "aborted"]
     culprit = resp.errors(1)
     assert culprit[0]["errorno"] == "BL01001973"
@@ -131,23 +136,28 @@ def test_uniqueid_refuses_a_replayed_controlid_and_keeps_one_record(gw: Gateway)
     assert first.result().findtext("status") == "success"
     replay = gw.post([fn], uniqueid=True, controlids=["cust-U1-v1"])
     assert replay.result().findtext("status") == "failure"
-    assert ("A successful transaction has already been recorded with the control id cust-U1-v1"
-            in replay.errors()[0]["description2"])
+    assert (
+        "A successful transaction has already been recorded with the control id cust-U1-v1"
+        in replay.errors()[0]["description2"]
+    )
     # Failures are not remembered: a failed controlid may be retried.
     bad = gw.post([gw.invoice_xml("NOPE")], uniqueid=True, controlids=["inv-1"])
     assert bad.result().findtext("status") == "failure"
     gw.customer("NOPE")
     assert gw.post([gw.invoice_xml("NOPE")], uniqueid=True, controlids=["inv-1"]).key()
     # Without uniqueid the same controlid runs again.
-    again = gw.post(["<create><CUSTOMER><CUSTOMERID>U2</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
-                    controlids=["cust-U1-v1"])
+    again = gw.post(
+        ["<create><CUSTOMER><CUSTOMERID>U2</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
+        controlids=["cust-U1-v1"],
+    )
     assert again.result().findtext("status") == "success"
 
 
 def test_cli_starts_the_server_and_prints_credentials(tmp_path: object) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox.intacct", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

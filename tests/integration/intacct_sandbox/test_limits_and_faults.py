@@ -16,7 +16,9 @@ def test_concurrency_cap_answers_429_gw_0010(gw: Gateway) -> None:
     body = gw.body(["<getAPISession/>"], auth=f"<sessionid>{gw.session_id()}</sessionid>")
     gw.admin("faults", {"latency_ms": 300})
     with ThreadPoolExecutor(4) as pool:
-        responses = list(pool.map(lambda _: requests.post(gw.handle.gateway_url, data=body, timeout=10), range(4)))
+        responses = list(
+            pool.map(lambda _: requests.post(gw.handle.gateway_url, data=body, timeout=10), range(4))
+        )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(200) == 2
     assert codes.count(429) == 2
@@ -28,9 +30,13 @@ def test_concurrency_cap_answers_429_gw_0010(gw: Gateway) -> None:
 def test_counters_count_requests_and_transactions(gw: Gateway) -> None:
     gw.session_id()  # one request, a read call
     gw.customer("CNT1")
-    gw.post(["<create><CUSTOMER><CUSTOMERID>CNT2</CUSTOMERID><NAME>a</NAME></CUSTOMER>"
-             "<CUSTOMER><CUSTOMERID>CNT3</CUSTOMERID><NAME>b</NAME></CUSTOMER></create>",
-             "<query><object>CUSTOMER</object><select><field>RECORDNO</field></select></query>"])
+    gw.post(
+        [
+            "<create><CUSTOMER><CUSTOMERID>CNT2</CUSTOMERID><NAME>a</NAME></CUSTOMER>"
+            "<CUSTOMER><CUSTOMERID>CNT3</CUSTOMERID><NAME>b</NAME></CUSTOMER></create>",
+            "<query><object>CUSTOMER</object><select><field>RECORDNO</field></select></query>",
+        ]
+    )
     gw.post(["<create><CUSTOMER><CUSTOMERID>CNT1</CUSTOMERID><NAME>dup</NAME></CUSTOMER></create>"])
     counters = gw.admin("counters", None)[COMPANY_ID]
     assert counters["requests"] == 4
@@ -48,18 +54,27 @@ def test_fault_rates_are_deterministic_with_a_seed(gw: Gateway) -> None:
     first, second = run(), run()
     assert first == second
     assert set(first) - {200} <= {500, 502, 503}
-    assert 200 in first and len(set(first)) > 1
+    assert 200 in first
+    assert len(set(first)) > 1
 
 
 @pytest.mark.parametrize(
     ("setting", "status", "marker"),
-    [({"rate_429": 1}, 429, b"GW-0010"), ({"rate_524": 1}, 524, b""), ({"rate_html": 1}, 200, b"<html>"),
-     ({"rate_html": 1, "html_status": 503}, 503, b"<html>")],
+    [
+        ({"rate_429": 1}, 429, b"GW-0010"),
+        ({"rate_524": 1}, 524, b""),
+        ({"rate_html": 1}, 200, b"<html>"),
+        ({"rate_html": 1, "html_status": 503}, 503, b"<html>"),
+    ],
 )
 def test_each_fault_kind(gw: Gateway, setting: dict[str, object], status: int, marker: bytes) -> None:
     gw.admin("faults", {**setting, "seed": 1})
-    resp = gw.raw(gw.body(["<create><CUSTOMER><CUSTOMERID>F1</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
-                          auth=gw.login_xml()))
+    resp = gw.raw(
+        gw.body(
+            ["<create><CUSTOMER><CUSTOMERID>F1</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
+            auth=gw.login_xml(),
+        )
+    )
     assert resp.status_code == status
     assert marker in resp.content
     gw.admin("faults", {"clear": True})
@@ -71,11 +86,17 @@ def test_lost_response_after_commit_close_and_524(gw: Gateway) -> None:
     auth = gw.login_xml()
     gw.admin("faults", {"rate_lost_response": 1, "seed": 3})
     with pytest.raises(requests.ConnectionError):
-        gw.raw(gw.body(["<create><CUSTOMER><CUSTOMERID>L1</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
-                       auth=auth))
+        gw.raw(
+            gw.body(
+                ["<create><CUSTOMER><CUSTOMERID>L1</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"], auth=auth
+            )
+        )
     gw.admin("faults", {"lost_response_mode": "524"})
-    resp = gw.raw(gw.body(["<create><CUSTOMER><CUSTOMERID>L2</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"],
-                          auth=auth))
+    resp = gw.raw(
+        gw.body(
+            ["<create><CUSTOMER><CUSTOMERID>L2</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"], auth=auth
+        )
+    )
     assert resp.status_code == 524
     # Reads are never "lost": only requests that write.
     assert gw.raw(gw.body(["<getAPISession/>"], auth=auth)).status_code == 200
@@ -94,8 +115,10 @@ def test_latency_fault_delays(gw: Gateway) -> None:
 def test_seed_reset_and_dump(gw: Gateway) -> None:
     counts = gw.admin("seed", {"n": 30, "payments": 10})
     assert counts == {"customers": 30, "invoices": 30, "payments": 10}
-    data = gw.call("<query><object>ARINVOICE</object><select><field>STATE</field></select><filter><equalto>"
-                   "<field>STATE</field><value>Paid</value></equalto></filter></query>").data()
+    data = gw.call(
+        "<query><object>ARINVOICE</object><select><field>STATE</field></select><filter><equalto>"
+        "<field>STATE</field><value>Paid</value></equalto></filter></query>"
+    ).data()
     assert data.get("totalcount") == "10"
     dump = gw.admin("dump?object=ARPYMT", None)
     assert len(dump[COMPANY_ID]["ARPYMT"]) == 10

@@ -40,8 +40,20 @@ def test_reference_data_is_queryable(gw: Gateway, obj: str, field: str, value: s
     assert data.findtext(f"*/{field}") == value
 
 
-@pytest.mark.parametrize("obj", ["CUSTOMER", "ARINVOICE", "ARPYMT", "GLACCOUNT", "CHECKINGACCOUNT", "ITEM",
-                                 "LOCATIONENTITY", "ARINVOICEITEM", "LOCATION"])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        "CUSTOMER",
+        "ARINVOICE",
+        "ARPYMT",
+        "GLACCOUNT",
+        "CHECKINGACCOUNT",
+        "ITEM",
+        "LOCATIONENTITY",
+        "ARINVOICEITEM",
+        "LOCATION",
+    ],
+)
 def test_sdk_default_field_lists_are_all_accepted(gw: Gateway, obj: str) -> None:
     fields = dimensions_fields_mapping[obj]
     data = gw.call(_query(obj, fields, "<pagesize>1</pagesize>")).data()
@@ -71,13 +83,24 @@ def test_query_filter_grammar_order_offset_and_paging(gw: Gateway) -> None:
     assert data.get("listtype") == "CUSTOMER"
     page = gw.call(_query("CUSTOMER", ["CUSTOMERID"], "<pagesize>4</pagesize><offset>4</offset>")).data()
     assert (page.get("totalcount"), page.get("offset"), page.get("count"), page.get("numremaining")) == (
-        "9", "4", "4", "1")
+        "9",
+        "4",
+        "4",
+        "1",
+    )
     assert [c.findtext("CUSTOMERID") for c in page] == ["C005", "C006", "C007", "C008"]
-    between = gw.call(_query("CUSTOMER", ["CUSTOMERID"], "<filter><between><field>CUSTOMERID</field>"
-                             "<value>C002</value><value>C004</value></between></filter>")).data()
+    between = gw.call(
+        _query(
+            "CUSTOMER",
+            ["CUSTOMERID"],
+            "<filter><between><field>CUSTOMERID</field>"
+            "<value>C002</value><value>C004</value></between></filter>",
+        )
+    ).data()
     assert [c.findtext("CUSTOMERID") for c in between] == ["C002", "C003", "C004"]
-    nulls = gw.call(_query("CUSTOMER", ["CUSTOMERID"], "<filter><isnull><field>PARENTID</field></isnull>"
-                           "</filter>")).data()
+    nulls = gw.call(
+        _query("CUSTOMER", ["CUSTOMERID"], "<filter><isnull><field>PARENTID</field></isnull></filter>")
+    ).data()
     assert nulls.get("totalcount") == "9"
 
 
@@ -92,20 +115,39 @@ def test_query_pagesize_bounds(gw: Gateway) -> None:
 
 def test_iso_dates_in_filters_are_refused_us_dates_work(gw: Gateway) -> None:
     gw.customer("D1")
-    iso = gw.call(_query("CUSTOMER", ["RECORDNO"], "<filter><greaterthan><field>WHENMODIFIED</field>"
-                         "<value>2024-01-01T00:00:00</value></greaterthan></filter>"))
+    iso = gw.call(
+        _query(
+            "CUSTOMER",
+            ["RECORDNO"],
+            "<filter><greaterthan><field>WHENMODIFIED</field>"
+            "<value>2024-01-01T00:00:00</value></greaterthan></filter>",
+        )
+    )
     assert iso.errors()[0]["errorno"] == "DL02000001"
-    us = gw.call(_query("CUSTOMER", ["CUSTOMERID", "WHENMODIFIED"], "<filter><greaterthan><field>WHENMODIFIED"
-                        "</field><value>01/01/2024 00:00:00</value></greaterthan></filter>")).data()
+    us = gw.call(
+        _query(
+            "CUSTOMER",
+            ["CUSTOMERID", "WHENMODIFIED"],
+            "<filter><greaterthan><field>WHENMODIFIED"
+            "</field><value>01/01/2024 00:00:00</value></greaterthan></filter>",
+        )
+    ).data()
     assert us.findtext("CUSTOMER/CUSTOMERID") == "D1"
-    assert __import__("re").fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", us.findtext("CUSTOMER/WHENMODIFIED", ""))
+    assert __import__("re").fullmatch(
+        r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", us.findtext("CUSTOMER/WHENMODIFIED", "")
+    )
 
 
 def test_dotted_many_to_one_field(gw: Gateway) -> None:
     gw.customer("R1", "Rel Corp")
     gw.invoice("R1")
-    data = gw.call(_query("ARINVOICE", ["RECORDNO", "CUSTOMER.NAME"], "<filter><equalto><field>CUSTOMER.NAME"
-                          "</field><value>Rel Corp</value></equalto></filter>")).data()
+    data = gw.call(
+        _query(
+            "ARINVOICE",
+            ["RECORDNO", "CUSTOMER.NAME"],
+            "<filter><equalto><field>CUSTOMER.NAME</field><value>Rel Corp</value></equalto></filter>",
+        )
+    ).data()
     assert data.findtext("ARINVOICE/CUSTOMER.NAME") == "Rel Corp"
     bad = gw.call(_query("ARINVOICE", ["CUSTOMER.SHOESIZE"]))
     assert bad.errors()[0]["errorno"] == "DL02000001"
@@ -113,13 +155,18 @@ def test_dotted_many_to_one_field(gw: Gateway) -> None:
 
 def test_showprivate_reveals_entity_records_at_top_level(gw: Gateway) -> None:
     sid = gw.session_id(entity="E100")
-    gw.call("<create><CUSTOMER><CUSTOMERID>P1</CUSTOMERID><NAME>Private</NAME></CUSTOMER></create>",
-            auth=f"<sessionid>{sid}</sessionid>")
+    gw.call(
+        "<create><CUSTOMER><CUSTOMERID>P1</CUSTOMERID><NAME>Private</NAME></CUSTOMER></create>",
+        auth=f"<sessionid>{sid}</sessionid>",
+    )
     gw.customer("T1", "Top")
     plain = gw.call(_query("CUSTOMER", ["CUSTOMERID", "MEGAENTITYID"])).data()
     assert [c.findtext("CUSTOMERID") for c in plain] == ["T1"]
-    private = gw.call(_query("CUSTOMER", ["CUSTOMERID", "MEGAENTITYID"],
-                             "<options><showprivate>true</showprivate></options>")).data()
+    private = gw.call(
+        _query(
+            "CUSTOMER", ["CUSTOMERID", "MEGAENTITYID"], "<options><showprivate>true</showprivate></options>"
+        )
+    ).data()
     assert {c.findtext("CUSTOMERID"): c.findtext("MEGAENTITYID") for c in private} == {"P1": "E100", "T1": ""}
     in_entity = gw.call(_query("CUSTOMER", ["CUSTOMERID"]), auth=f"<sessionid>{sid}</sessionid>").data()
     assert {c.findtext("CUSTOMERID") for c in in_entity} == {"P1", "T1"}
@@ -128,13 +175,17 @@ def test_showprivate_reveals_entity_records_at_top_level(gw: Gateway) -> None:
 def test_read_by_query_grammar_lowercase_and_read_more(gw: Gateway) -> None:
     _customers(gw, 7)
     q = "(CUSTOMERID IN ('C001','C002','C003') OR NAME LIKE 'Customer 7%') AND NOT STATUS = 'inactive'"
-    data = gw.call("<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID,NAME</fields>"
-                   f"<query>{q.replace('&', '&amp;').replace('<', '&lt;')}</query><pagesize>10</pagesize>"
-                   "</readByQuery>").data()
+    data = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID,NAME</fields>"
+        f"<query>{q.replace('&', '&amp;').replace('<', '&lt;')}</query><pagesize>10</pagesize>"
+        "</readByQuery>"
+    ).data()
     assert data.get("listtype") == "customer"
     assert [c.findtext("CUSTOMERID") for c in data.findall("customer")] == ["C001", "C002", "C007"]
-    nulls = gw.call("<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID</fields>"
-                    "<query>PARENTID IS NULL AND RECORDNO &gt;= 1</query><pagesize>3</pagesize></readByQuery>").data()
+    nulls = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID</fields>"
+        "<query>PARENTID IS NULL AND RECORDNO &gt;= 1</query><pagesize>3</pagesize></readByQuery>"
+    ).data()
     assert (nulls.get("count"), nulls.get("totalcount"), nulls.get("numremaining")) == ("3", "7", "4")
     rid = nulls.get("resultId", "")
     assert rid
@@ -144,8 +195,10 @@ def test_read_by_query_grammar_lowercase_and_read_more(gw: Gateway) -> None:
         seen += [c.findtext("CUSTOMERID") for c in more.findall("customer")]
         rid = more.get("resultId", "") if more.get("numremaining") != "0" else ""
     assert seen == [f"C{i:03d}" for i in range(1, 8)]
-    star = gw.call("<readByQuery><object>CUSTOMER</object><fields>*</fields><query></query><pagesize>1"
-                   "</pagesize></readByQuery>").data()
+    star = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>*</fields><query></query><pagesize>1"
+        "</pagesize></readByQuery>"
+    ).data()
     rec = star.find("customer")
     assert rec is not None
     assert rec.find("DISPLAYCONTACT.PRINTAS") is not None  # flat dotted names in readByQuery
@@ -153,15 +206,21 @@ def test_read_by_query_grammar_lowercase_and_read_more(gw: Gateway) -> None:
 
 def test_read_by_query_errors_and_expiring_result_ids(gw: Gateway) -> None:
     _customers(gw, 3)
-    big = gw.call("<readByQuery><object>CUSTOMER</object><fields>*</fields><query></query>"
-                  "<pagesize>1001</pagesize></readByQuery>")
+    big = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>*</fields><query></query>"
+        "<pagesize>1001</pagesize></readByQuery>"
+    )
     assert big.result().findtext("status") == "failure"
-    syntax = gw.call("<readByQuery><object>CUSTOMER</object><fields>*</fields><query>NAME = = 'x'</query>"
-                     "<pagesize>10</pagesize></readByQuery>")
+    syntax = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>*</fields><query>NAME = = 'x'</query>"
+        "<pagesize>10</pagesize></readByQuery>"
+    )
     assert syntax.errors()[0]["errorno"] == "DL02000001"
     gw.admin("config", {"result_ttl_s": -1})
-    first = gw.call("<readByQuery><object>CUSTOMER</object><fields>RECORDNO</fields><query></query>"
-                    "<pagesize>1</pagesize></readByQuery>").data()
+    first = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>RECORDNO</fields><query></query>"
+        "<pagesize>1</pagesize></readByQuery>"
+    ).data()
     expired = gw.call(f"<readMore><resultId>{first.get('resultId')}</resultId></readMore>")
     assert expired.result().findtext("status") == "failure"
     assert "resultId" in expired.errors()[0]["description2"]
@@ -183,10 +242,14 @@ def test_read_returns_uppercase_records_with_owned_children(gw: Gateway) -> None
 
 
 def test_read_nests_dotted_fields_and_read_by_name(gw: Gateway) -> None:
-    gw.call("<create><CUSTOMER><CUSTOMERID>N1</CUSTOMERID><NAME>Named</NAME><DISPLAYCONTACT>"
-            "<EMAIL1>n@example.com</EMAIL1><MAILADDRESS><CITY>Austin</CITY></MAILADDRESS></DISPLAYCONTACT>"
-            "</CUSTOMER></create>")
-    data = gw.call("<readByName><object>CUSTOMER</object><keys>N1</keys><fields>*</fields></readByName>").data()
+    gw.call(
+        "<create><CUSTOMER><CUSTOMERID>N1</CUSTOMERID><NAME>Named</NAME><DISPLAYCONTACT>"
+        "<EMAIL1>n@example.com</EMAIL1><MAILADDRESS><CITY>Austin</CITY></MAILADDRESS></DISPLAYCONTACT>"
+        "</CUSTOMER></create>"
+    )
+    data = gw.call(
+        "<readByName><object>CUSTOMER</object><keys>N1</keys><fields>*</fields></readByName>"
+    ).data()
     rec = data.find("CUSTOMER")
     assert rec is not None
     assert rec.findtext("DISPLAYCONTACT/EMAIL1") == "n@example.com"

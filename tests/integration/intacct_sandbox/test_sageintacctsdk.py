@@ -24,13 +24,19 @@ def sdk(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> SdkFactory:
     def init(self: ApiBase, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         # The SDK has no URL option; the protocol doc's documented hook.
-        self._ApiBase__api_url = gw.handle.gateway_url  # type: ignore[attr-defined]
+        self._ApiBase__api_url = gw.handle.gateway_url
 
     monkeypatch.setattr(ApiBase, "__init__", init)
 
     def make(**overrides: Any) -> Any:
-        args = {"sender_id": SENDER_ID, "sender_password": SENDER_PASSWORD, "user_id": USER_ID,
-                "company_id": COMPANY_ID, "user_password": USER_PASSWORD, **overrides}
+        args = {
+            "sender_id": SENDER_ID,
+            "sender_password": SENDER_PASSWORD,
+            "user_id": USER_ID,
+            "company_id": COMPANY_ID,
+            "user_password": USER_PASSWORD,
+            **overrides,
+        }
         return SageIntacctSDK(**args)
 
     return make
@@ -38,7 +44,7 @@ def sdk(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> SdkFactory:
 
 def test_session_and_reference_data(sdk: SdkFactory) -> None:
     client = sdk()
-    assert client.customers._ApiBase__session_id  # type: ignore[attr-defined]
+    assert client.customers._ApiBase__session_id
     accounts = client.accounts.get_all()
     assert {"1200", "4000", "1500", "4900"} <= {a["ACCOUNTNO"] for a in accounts}
     entities = client.location_entities.get_all()
@@ -74,21 +80,31 @@ def test_duplicate_customer_is_reported_by_the_sdk(sdk: SdkFactory) -> None:
 def test_ar_invoice_and_payment_through_the_sdk(sdk: SdkFactory, gw: Gateway) -> None:
     client = sdk()
     client.customers.post({"CUSTOMERID": "SDK-AR", "NAME": "Receivable"})
-    inv = client.ar_invoices.post({
-        "customerid": "SDK-AR",
-        "datecreated": {"year": "2024", "month": "08", "day": "01"},
-        "termname": "N30",
-        "invoiceno": "SDK-INV-1",
-        "invoiceitems": {"lineitem": [{"glaccountno": "4000", "amount": "250.00", "memo": "Work",
-                                       "locationid": "E100"}]},
-    })
+    inv = client.ar_invoices.post(
+        {
+            "customerid": "SDK-AR",
+            "datecreated": {"year": "2024", "month": "08", "day": "01"},
+            "termname": "N30",
+            "invoiceno": "SDK-INV-1",
+            "invoiceitems": {
+                "lineitem": [
+                    {"glaccountno": "4000", "amount": "250.00", "memo": "Work", "locationid": "E100"}
+                ]
+            },
+        }
+    )
     key = inv["key"]
     assert key.isdigit()
-    pay = client.ar_payments.post({
-        "FINANCIALENTITY": "BOA-CHK", "PAYMENTMETHOD": "Printed Check", "CUSTOMERID": "SDK-AR",
-        "RECEIPTDATE": "08/05/2024", "DOCNUMBER": "CHK-100",
-        "ARPYMTDETAILS": {"ARPYMTDETAIL": {"RECORDKEY": key, "TRX_PAYMENTAMOUNT": "250.00"}},
-    })
+    pay = client.ar_payments.post(
+        {
+            "FINANCIALENTITY": "BOA-CHK",
+            "PAYMENTMETHOD": "Printed Check",
+            "CUSTOMERID": "SDK-AR",
+            "RECEIPTDATE": "08/05/2024",
+            "DOCNUMBER": "CHK-100",
+            "ARPYMTDETAILS": {"ARPYMTDETAIL": {"RECORDKEY": key, "TRX_PAYMENTAMOUNT": "250.00"}},
+        }
+    )
     assert pay["status"] == "success"
     invoices = client.ar_invoices.get_all()
     assert [(i["RECORDNO"], i["STATE"], i["TOTALDUE"]) for i in invoices] == [(key, "Paid", "0")]
@@ -99,8 +115,10 @@ def test_ar_invoice_and_payment_through_the_sdk(sdk: SdkFactory, gw: Gateway) ->
 
 def test_show_private_reaches_entity_records(sdk: SdkFactory, gw: Gateway) -> None:
     sid = gw.session_id(entity="E200")
-    gw.call("<create><CUSTOMER><CUSTOMERID>PRIV</CUSTOMERID><NAME>Entity only</NAME></CUSTOMER></create>",
-            auth=f"<sessionid>{sid}</sessionid>")
+    gw.call(
+        "<create><CUSTOMER><CUSTOMERID>PRIV</CUSTOMERID><NAME>Entity only</NAME></CUSTOMER></create>",
+        auth=f"<sessionid>{sid}</sessionid>",
+    )
     assert sdk().customers.get_all() == []
     assert [c["CUSTOMERID"] for c in sdk(show_private=True).customers.get_all()] == ["PRIV"]
 
