@@ -19,6 +19,8 @@ help: ## list the targets
 $(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	@# The project's own code (the shared layer, sandboxes, ops) importable from the venv.
+	printf '%s\n%s\n' "$(CURDIR)/layers/shared" "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/blixo_intacct_sync.pth
 	touch $@
 
 $(MSVENV)/.installed: requirements/ministack.txt
