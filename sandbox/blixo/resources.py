@@ -223,9 +223,10 @@ def _apply_document_fields(tx: Tx, kind: str, doc: JsonObj, body: JsonObj, numbe
         doc["metadata"] = v.metadata(body["metadata"], doc.get("metadata"))
 
 
-def _only_metadata(body: JsonObj, reason: str) -> None:
-    for key in body:
-        if key not in v.ECHO_IGNORED and key != "metadata":
+def _only_metadata(body: JsonObj, reason: str, current: JsonObj) -> None:
+    """Locked documents: metadata may change; other fields may only be echoed unchanged."""
+    for key, value in body.items():
+        if key not in v.ECHO_IGNORED and key != "metadata" and value != current.get(key):
             raise bad(f"{reason}; only metadata can change", key)
 
 
@@ -332,7 +333,7 @@ def update_invoice(tx: Tx, inv_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, INVOICE_FIELDS | set(INVOICE_COMPUTED))
     inv = tx.require("invoice", inv_id)
     if inv["status"] == "voided":
-        _only_metadata(body, "This invoice is voided")
+        _only_metadata(body, "This invoice is voided", inv)
     applied = tx.has_applications_on_invoice(inv_id)
     for locked in ("customerId", "currency"):
         if applied and locked in body and body[locked] != inv[locked]:
@@ -456,11 +457,10 @@ def update_credit_note(tx: Tx, cn_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, CREDIT_NOTE_FIELDS | set(CREDIT_NOTE_COMPUTED))
     cn = tx.require("credit_note", cn_id)
     if cn["status"] == "voided":
-        _only_metadata(body, "This credit note is voided")
+        _only_metadata(body, "This credit note is voided", cn)
     if cn["status"] != "draft":
-        for key in body:
-            if key not in v.ECHO_IGNORED and key not in ("metadata", "status", *CREDIT_NOTE_COMPUTED):
-                raise bad(f"This credit note is {cn['status']}; only metadata can change", key)
+        locked = {k: x for k, x in body.items() if k not in ("status", *CREDIT_NOTE_COMPUTED)}
+        _only_metadata(locked, f"This credit note is {cn['status']}", cn)
         if "status" in body and body["status"] != cn["status"]:
             raise bad("Only a draft credit note can change status (to open); use void to cancel", "status")
     opening = "status" in body and cn["status"] == "draft" and body["status"] != "draft"
@@ -640,7 +640,7 @@ def update_payment(tx: Tx, pay_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, PAYMENT_FIELDS | {"unappliedAmount", "status"})
     pay = tx.require("payment", pay_id)
     if pay["status"] == "voided":
-        _only_metadata(body, "This payment is voided")
+        _only_metadata(body, "This payment is voided", pay)
     if "status" in body and body["status"] != pay["status"]:
         raise bad("Use POST /payments/{id}/void to void a payment", "status")
     for locked in ("customerId", "currency"):

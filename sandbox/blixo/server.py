@@ -165,7 +165,6 @@ class App:
         with self.limiter.slot(account):
             op = self._route(method, path, query)
             body = _parse_body(method, raw)
-            self.faults.before(method, path)
             key = headers.get("Idempotency-Key") if method in ("POST", "PATCH") else None
             if key is not None and not 6 <= len(key) <= 64:
                 raise bad("Idempotency-Key must be 6 to 64 characters", "Idempotency-Key")
@@ -190,6 +189,8 @@ class App:
                 return replay
         queued = 0
         try:
+            # Injected latency and errors happen while the key is held, as the real work would.
+            self.faults.before(method, path)
             with self.db.tx() as conn:
                 tx = Tx(conn, account, self.clock.now())
                 status, payload = op(tx, body, query)

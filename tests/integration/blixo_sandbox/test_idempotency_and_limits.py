@@ -174,3 +174,23 @@ def test_seeded_fault_rates_are_reproducible(api: Api) -> None:
     assert 500 in first
     assert 200 in first
     assert api.admin("GET", "faults")["injected"]["error"] == first.count(500)
+
+
+def test_same_key_while_the_first_request_runs_is_409(api: Api, sandbox: SandboxHandle) -> None:
+    api.admin("POST", "faults", {"latencyMs": 300, "methods": ["POST"]})
+    headers = {"Idempotency-Key": "in-flight-key-1"}
+    first: list[requests.Response] = []
+    thread = threading.Thread(
+        target=lambda: first.append(api.post("/customers", {"name": "Slow"}, headers=headers))
+    )
+    thread.start()
+    time.sleep(0.05)
+    # A second session, as a retrying worker elsewhere would be.
+    second = requests.post(
+        f"{sandbox.url}/customers", json={"name": "Slow"}, headers=headers, auth=(KEY, ""), timeout=5
+    )
+    thread.join()
+    assert second.status_code == 409
+    assert second.json()["param"] == "Idempotency-Key"
+    assert first[0].status_code == 201
+    assert api.get("/customers").json()["total"] == 1
