@@ -260,3 +260,27 @@ def test_read_nests_dotted_fields_and_read_by_name(gw: Gateway) -> None:
 def test_unknown_object(gw: Gateway) -> None:
     resp = gw.call(_query("WIDGETS", ["RECORDNO"]))
     assert resp.result().findtext("status") == "failure"
+
+
+def test_shapes_mirror_the_reference_responses(gw: Gateway) -> None:
+    """Our readByQuery answer carries the same envelope and data attributes as a real one."""
+    from defusedxml.ElementTree import parse
+
+    from tests.conftest import REFERENCE_XML
+
+    ref = parse(
+        REFERENCE_XML / "intacct_customer_importer" / "intacct_customer_importer_customers.xml"
+    ).getroot()
+    ref_data = ref.find("operation/result/data")
+    assert ref_data is not None
+    gw.customer("SHAPE")
+    ref_fields = [c.tag for c in ref_data[0]]
+    ours = gw.call(
+        f"<readByQuery><object>CUSTOMER</object><fields>{','.join(ref_fields)}</fields><query></query>"
+        "<pagesize>100</pagesize></readByQuery>"
+    )
+    data = ours.data()
+    assert set(data.attrib) == set(ref_data.attrib)
+    assert [c.tag for c in data[0]] == ref_fields
+    assert [c.tag for c in ours.root] == [c.tag for c in ref]
+    assert [c.tag for c in ours.result()][:3] == [c.tag for c in ref.find("operation/result")][:3]
