@@ -591,6 +591,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         app = self.server.app
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._send(
+                _json_response(411, {"message": "Send a Content-Length body", "param": None}), close=True
+            )
+            return
         length_text = self.headers.get("Content-Length") or "0"
         if not length_text.isdigit():
             self._send(_json_response(400, {"message": "Invalid Content-Length", "param": None}), close=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import queue
 import secrets
 import sqlite3
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -239,17 +239,32 @@ class Deliverer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._generation = 0  # bumped by reset: late results of old jobs are dropped
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blixo-webhook")
+        self._queue: queue.Queue[tuple[_Job, int] | None] = queue.Queue()
+        # Daemon threads: a receiver that hangs must not keep the process from exiting.
+        self._senders = [
+            threading.Thread(target=self._send_loop, name=f"blixo-webhook-{i}", daemon=True)
+            for i in range(workers)
+        ]
         self._thread = threading.Thread(target=self._run, name="blixo-webhook-dispatch", daemon=True)
 
     def start(self) -> None:
+        for sender in self._senders:
+            sender.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._senders:
+            self._queue.put(None)
+
+    def _send_loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self._deliver(*item)
+            except sqlite3.ProgrammingError:  # the database closed under a late delivery
+                return
 
     def notify(self) -> None:
         self._wake.set()
@@ -278,10 +293,10 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            generation = self._generation  # read before claiming: a reset in between drops these
             jobs, next_due = self._claim()
-            generation = self._generation
             for job in jobs:
-                self._pool.submit(self._deliver, job, generation)
+                self._queue.put((job, generation))
             if not jobs:
                 wait = 1.0 if next_due is None else min(1.0, max(0.0, next_due - time.time()))
                 self._wake.wait(wait)

@@ -406,3 +406,15 @@ def test_payment_amount_cannot_drop_below_what_is_applied(api: Api) -> None:
     raised = api.ok("PATCH", f"/payments/{pay['id']}", {"amount": "55.00"})
     assert dec(raised["unappliedAmount"]) == Decimal("5.00")
     assert dec(_inv(api, inv["id"])["amountPaid"]) == Decimal("50.00")
+
+
+def test_negative_lines_reduce_the_total_but_never_below_zero(api: Api) -> None:
+    cust = api.customer()["id"]
+    inv = api.invoice(cust, (2, "10.00"), (1, "-5.00"))
+    assert dec(inv["subtotal"]) == Decimal("15.00")
+    assert dec(inv["items"][1]["amount"]) == Decimal("-5.00")
+    negative = api.post(
+        "/invoices", {"customerId": cust, "items": [{"name": "refund", "unitPrice": "-1.00"}]}
+    )
+    assert negative.status_code == 400
+    assert negative.json()["param"] == "items"

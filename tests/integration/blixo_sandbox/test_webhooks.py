@@ -242,3 +242,34 @@ def test_webhook_endpoint_management(api: Api, receiver: Receiver) -> None:
     api.customer()  # no endpoint left: nothing is sent
     _drain(api)
     assert receiver.hits == []
+
+
+def test_credit_note_events(api: Api, receiver: Receiver) -> None:
+    cust = api.customer()["id"]
+    inv = api.invoice(cust, (1, "100.00"))
+    _subscribe(api, receiver, ["credit_note.*", "invoice.updated"])
+    cn = api.ok(
+        "POST",
+        "/credit-notes",
+        {"customerId": cust, "invoiceId": inv["id"], "items": [{"name": "Refund", "unitPrice": "25.00"}]},
+    )
+    api.ok("POST", f"/credit-notes/{cn['id']}/void")
+    _drain(api)
+
+    logged = [(e["type"], e["data"]["object"]["id"]) for e in api.admin("GET", "events")["data"]]
+    assert logged[-4:] == [
+        ("credit_note.created", cn["id"]),
+        ("invoice.updated", inv["id"]),
+        ("credit_note.updated", cn["id"]),
+        ("invoice.updated", inv["id"]),
+    ]
+    received = {(e["type"], e["data"]["object"]["status"]): e for e in _verified(receiver)}
+    assert set(received) == {
+        ("credit_note.created", "applied"),
+        ("invoice.updated", "partially_paid"),
+        ("credit_note.updated", "voided"),
+        ("invoice.updated", "issued"),
+    }
+    assert received[("credit_note.updated", "voided")]["data"]["previous"] == {"status": "applied"}
+    restored = received[("invoice.updated", "issued")]["data"]["previous"]
+    assert restored == {"amountCredited": 25.0, "balance": 75.0, "status": "partially_paid"}
