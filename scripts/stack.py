@@ -54,6 +54,9 @@ LOCAL_PARAMETERS = {
 }
 
 
+LOCAL_WEBHOOK_RETRY_DELAYS = "1,2,5,10,30,60"
+
+
 def aws_env() -> dict[str, str]:
     """Dummy credentials and the ministack endpoint for every AWS call made from here."""
     env = dict(os.environ)
@@ -260,14 +263,15 @@ def up() -> None:
     ms_env.update(GATEWAY_PORT=str(PORTS["ministack"]), BIND_HOST=HOST, MINISTACK_REGION=REGION)
     start("ministack", [str(MINISTACK_PY), "-m", "ministack"], ms_env)
     for name in ("intacct", "blixo"):
-        start(
-            name,
-            [
-                str(VENV_PY), "-m", f"sandbox.{name}",
-                "--host", HOST, "--port", str(PORTS[name]),
-                "--db", str(LOCAL / f"{name}.sqlite3"),
-            ],
-        )  # fmt: skip
+        argv = [
+            str(VENV_PY), "-m", f"sandbox.{name}",
+            "--host", HOST, "--port", str(PORTS[name]),
+            "--db", str(LOCAL / f"{name}.sqlite3"),
+        ]  # fmt: skip
+        if name == "blixo":
+            # Production retries a failed webhook hourly; locally a retry comes within seconds.
+            argv += ["--webhook-retry-delays", LOCAL_WEBHOOK_RETRY_DELAYS]
+        start(name, argv)
     outputs = deploy(env)
     doc = stack_document(outputs)
     STACK_JSON.write_text(json.dumps(doc, indent=2) + "\n")
