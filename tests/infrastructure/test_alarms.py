@@ -6,8 +6,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
 from tests.infrastructure.cfn import (
     Template,
     as_list,
@@ -112,12 +110,6 @@ def key_policy_lets_cloudwatch_publish(template: Template, key_id: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="template defect: AlarmTopic uses the AWS managed key alias/aws/sns, whose key policy "
-    "cannot grant cloudwatch.amazonaws.com, so every alarm notification is dropped. Remove this "
-    "marker once template.yaml is fixed.",
-)
 def test_cloudwatch_can_publish_to_the_alarm_topic(template: Template) -> None:
     # CloudWatch calls KMS itself when it publishes an alarm to an encrypted topic; the AWS
     # managed SNS key's policy cannot be edited to allow that, so the publish fails silently
