@@ -92,6 +92,29 @@ def http_error(status: int, errorno: str, text: str, description: str = "") -> O
     return Outcome(status, xml_bytes(root))
 
 
+def sign_in_incorrect() -> Outcome:
+    """A known sender id with the wrong sender password: the gateway itself refuses it with
+    HTTP 401 and a bare errormessage (no description2, correction or Support ID), the response
+    the official SDKs' tests mock for "sign-in incorrect"."""
+    root = Element("response")
+    SubElement(SubElement(root, "control"), "status").text = "failure"
+    err = SubElement(SubElement(root, "errormessage"), "error")
+    SubElement(err, "errorno").text = "XMLGW_JPP0002"
+    SubElement(err, "description").text = "Sign-in information is incorrect. Please check your request."
+    return Outcome(401, xml_bytes(root))
+
+
+def not_authorized(sender: str, company: str) -> ErrorDetail:
+    # Authentication level, as in Intacct's developer FAQ ("Invalid Web Services Authorization").
+    return ErrorDetail(
+        "XL03000006",
+        description="Invalid Web Services Authorization",
+        description2=f"The sender ID '{sender}' is not authorized to make Web Services requests to "
+        f"company ID '{company}'.",
+        correction="Contact the company administrator to grant Web Services authorization to this sender ID.",
+    )
+
+
 def _text(el: Element | None, tag: str) -> str:
     if el is None:
         return ""
@@ -159,7 +182,11 @@ class Gateway:
         root = parsed.root
         control = root.find("control")
         sender, sender_pw = _text(control, "senderid"), _text(control, "password")
-        if SENDERS.get(sender) is None or SENDERS[sender] != sender_pw:
+        known_pw = SENDERS.get(sender)
+        if known_pw is not None and known_pw != sender_pw:
+            # Checked before the XML gateway proper: an HTTP 401, not an XML-level failure.
+            return sign_in_incorrect()
+        if known_pw is None:
             resp, _ = self._control(root, "failure")
             resp.append(
                 errormessage(
@@ -228,13 +255,7 @@ class Gateway:
             if settings.get("users", {}).get(_text(login, "userid")) != _text(login, "password"):
                 return bad_login
             if sender not in settings.get("senders", []):
-                return ErrorDetail(
-                    "XL03000006",
-                    f"The sender ID '{sender}' is not authorized to make Web Services "
-                    f"requests to company '{company}'.",
-                    "",
-                    "Contact the company administrator to grant Web Services authorization",
-                )
+                return not_authorized(sender, company)
             if entity and not self.store.find(company, "LOCATIONENTITY", "LOCATIONID", entity):
                 return ErrorDetail(
                     "XL03000006",
@@ -262,9 +283,7 @@ class Gateway:
         if settings is None:
             return bad_login
         if sender not in settings.get("senders", []):
-            return ErrorDetail(
-                "XL03000006", f"The sender ID '{sender}' is not authorized for company '{company}'.", ""
-            )
+            return not_authorized(sender, company)
         # Sliding expiry: each call extends the session.
         self.store.touch_session(sid, now + float(settings["session_timeout_s"]))
         return Ctx(self.store, company, userid, entity, sender, endpoint, sid, settings)

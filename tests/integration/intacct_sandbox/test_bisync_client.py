@@ -9,7 +9,16 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from bisync.intacct import CompanyLimiter, Credentials, F, IntacctClient, OutcomeStatus, RetryPolicy
+from bisync.intacct import (
+    AuthenticationError,
+    BusinessError,
+    CompanyLimiter,
+    Credentials,
+    F,
+    IntacctClient,
+    OutcomeStatus,
+    RetryPolicy,
+)
 from bisync.intacct import functions as fn
 from sandbox.intacct import COMPANY_ID, SENDER_ID, SENDER_PASSWORD, USER_ID, USER_PASSWORD
 
@@ -105,3 +114,156 @@ def test_transient_faults_are_retried(client: IntacctClient, gw: Gateway) -> Non
     gw.admin("faults", {"rate_5xx": 0.3, "seed": 22})
     assert list(client.query("ARTERM", ["NAME"]))
     assert gw.admin("counters", None)[COMPANY_ID]["faults_injected"] == 1
+
+
+def test_wrong_sender_password_is_an_authentication_error_sent_once(
+    client: IntacctClient, gw: Gateway
+) -> None:
+    client.credentials = client.credentials.model_copy(
+        update={"sender_password": SecretStr("wrong-sender-pw")}
+    )
+    with pytest.raises(AuthenticationError) as info:
+        list(client.query("ARTERM", ["NAME"]))
+    err = info.value
+    assert err.http_status == 401
+    assert err.errorno == "XMLGW_JPP0002"
+    assert err.description == "Sign-in information is incorrect. Please check your request."
+    text = f"{err} {err!r} {err.args}"
+    assert "wrong-sender-pw" not in text
+    assert USER_PASSWORD not in text
+    # One HTTP request (the login): not retried, no re-login.
+    assert gw.admin("counters", None)[COMPANY_ID]["requests"] == 1
+
+
+def test_wrong_sender_password_on_a_live_session_relogs_in_once(client: IntacctClient, gw: Gateway) -> None:
+    assert list(client.query("ARTERM", ["NAME"]))  # login + one query
+    client.credentials = client.credentials.model_copy(
+        update={"sender_password": SecretStr("wrong-sender-pw")}
+    )
+    with pytest.raises(AuthenticationError) as info:
+        list(client.query("ARTERM", ["NAME"]))
+    assert info.value.errorno == "XMLGW_JPP0002"
+    # The session request, one fresh login, then it gives up.
+    assert gw.admin("counters", None)[COMPANY_ID]["requests"] == 2 + 2
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"sender_id": "nobody"}, {"user_password": SecretStr("wrong")}],
+    ids=["unknown-sender-control-level", "bad-user-password-authentication-level"],
+)
+def test_xml_level_sign_in_failures_are_authentication_errors(
+    client: IntacctClient, gw: Gateway, override: dict[str, object]
+) -> None:
+    client.credentials = client.credentials.model_copy(update=override)
+    with pytest.raises(AuthenticationError) as info:
+        list(client.query("ARTERM", ["NAME"]))
+    assert info.value.http_status == 200
+    assert info.value.errorno == "XL03000006"
+    assert gw.admin("counters", None)[COMPANY_ID]["requests"] == 1
+
+
+def test_remaining_functions_and_error_shapes_through_the_client(client: IntacctClient) -> None:
+    """readByName, update, delete, the legacy A/R and Order Entry functions and the business
+    error shapes, each through the real client (the raw-XML tests cover the details)."""
+    day = dt.date(2024, 8, 1)
+    client.run(fn.create_customer(fn.CustomerInput(customer_id="RF-1", name="Before"), controlid="rf-c1"))
+    client.run(
+        fn.update_customer(fn.CustomerInput(customer_id="RF-1", name="After & <co>"), controlid="rf-u1")
+    )
+    [cust] = client.execute([fn.read_by_name("CUSTOMER", ["RF-1"], ["RECORDNO", "NAME"])])[0].records
+    assert cust["NAME"] == "After & <co>"
+
+    dup = client.execute(
+        [fn.create_customer(fn.CustomerInput(customer_id="RF-1", name="x"), controlid="rf-c2")]
+    )
+    assert isinstance(dup[0].error, BusinessError)
+    assert dup[0].error.errorno == "BL01001973"
+    assert "Support ID" not in (dup[0].error.description2 or "")
+
+    line = fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(100), locationid="E100")
+    inv = client.run(
+        fn.create_invoice(
+            fn.InvoiceInput(
+                customerid="RF-1", datecreated=day, termname="N30", invoiceno="RF-I1", lines=(line,)
+            ),
+            controlid="rf-i1",
+        )
+    ).key
+    assert inv
+    closed = client.execute(
+        [
+            fn.create_invoice(
+                fn.InvoiceInput(
+                    customerid="RF-1", datecreated=dt.date(2019, 6, 1), termname="N30", lines=(line,)
+                ),
+                controlid="rf-i0",
+            )
+        ]
+    )[0]
+    assert isinstance(closed.error, BusinessError)
+    assert "closed period" in closed.error.message
+
+    adj_line = fn.AdjustmentLineInput(glaccountno="4000", amount=Decimal(-5), locationid="E100")
+    adj = client.run(
+        fn.create_aradjustment(
+            fn.AdjustmentInput(customerid="RF-1", datecreated=day, lines=(adj_line,)), controlid="rf-a1"
+        )
+    ).key
+    assert adj
+    client.run(fn.delete_aradjustment(adj, controlid="rf-a1-del"))
+    assert client.read("ARADJUSTMENT", [adj]) == []
+
+    advance = client.run(
+        fn.create_arpayment(
+            fn.ArPaymentInput(
+                customerid="RF-1",
+                paymentamount=Decimal(150),
+                datereceived=day,
+                paymentmethod="Printed Check",
+                bankaccountid="BOA-CHK",
+            ),
+            controlid="rf-p1",
+        )
+    ).key
+    assert advance
+    application = fn.PaymentApplicationInput(invoicekey=inv, amount=Decimal(100))
+    client.run(fn.apply_arpayment(advance, day, [application], controlid="rf-p1-apply"))
+    assert client.read("ARINVOICE", [inv], ["STATE"])[0]["STATE"] == "Paid"
+    client.run(fn.reverse_arpayment(advance, dt.date(2024, 8, 2), controlid="rf-p1-rev"))
+    assert client.read("ARPYMT", [advance], ["STATE"])[0]["STATE"] == "V"
+    assert client.read("ARINVOICE", [inv], ["STATE"])[0]["STATE"] == "Posted"
+    rev = client.run(fn.reverse_invoice(inv, dt.date(2024, 8, 3), controlid="rf-i1-rev")).key
+    assert rev
+    assert rev != inv
+    assert client.read("ARINVOICE", [inv], ["STATE"])[0]["STATE"] == "Reversed"
+
+    so_line = fn.SoLineInput(itemid="WIDGET", quantity=Decimal(2), locationid="E100")
+    tx = fn.SoTransactionInput(
+        transactiontype="Sales Invoice",
+        datecreated=day,
+        customerid="RF-1",
+        documentno="RF-SO1",
+        lines=(so_line,),
+    )
+    docid = client.run(fn.create_sotransaction(tx, controlid="rf-so1")).key
+    assert docid == "Sales Invoice-RF-SO1"
+    [doc] = client.execute([fn.read_by_name("SODOCUMENT", [docid], ["PRRECORDKEY"])])[0].records
+    first_ar = doc["PRRECORDKEY"]
+    change = fn.SoTransactionUpdateInput(
+        docid=docid, lines=(fn.SoLineInput(itemid="WIDGET", quantity=Decimal(3), line_num=1),)
+    )
+    client.run(fn.update_sotransaction(change, controlid="rf-so1-u1"))
+    [doc] = client.execute([fn.read_by_name("SODOCUMENT", [docid], ["PRRECORDKEY", "TOTAL"])])[0].records
+    assert doc["PRRECORDKEY"] != first_ar
+    assert doc["TOTAL"] == "75"
+    stale = client.execute([fn.reverse_invoice(first_ar, day, controlid="rf-stale")])[0]
+    assert isinstance(stale.error, BusinessError)
+    assert stale.error.errorno == "DL03000005"
+
+    gone = client.run(
+        fn.create_customer(fn.CustomerInput(customer_id="RF-2", name="Gone"), controlid="rf-c3")
+    ).key
+    assert gone
+    client.run(fn.delete("CUSTOMER", [gone], controlid="rf-del"))
+    assert client.read("CUSTOMER", [gone]) == []

@@ -7,9 +7,11 @@ import re
 import subprocess
 import sys
 
+import pytest
 import requests
+from defusedxml.ElementTree import fromstring
 
-from sandbox.intacct import COMPANY_ID, GATEWAY_PATH, USER_ID
+from sandbox.intacct import COMPANY_ID, GATEWAY_PATH, SENDER_ID, USER_ID
 
 from .conftest import Gateway, Response, errors_of
 
@@ -44,15 +46,74 @@ def test_entity_login_by_locationid_and_by_company_pipe_entity(gw: Gateway) -> N
     assert errors_of(bad.root.find("operation"))[0]["errorno"] == "XL03000006"  # type: ignore[arg-type]
 
 
-def test_bad_sender_is_a_control_level_failure(gw: Gateway) -> None:
-    resp = Response(gw.raw(gw.body(["<getAPISession/>"], auth=gw.login_xml(), sender_password="nope")))
+def test_unknown_sender_is_a_control_level_failure(gw: Gateway) -> None:
+    resp = Response(
+        gw.raw(gw.body(["<getAPISession/>"], auth=gw.login_xml(), sender="nobody", sender_password="nope"))
+    )
     assert resp.status_code == 200
     assert resp.control_status == "failure"
     assert resp.root.find("operation") is None
     # control-level errormessage is a sibling of <control>
+    assert [c.tag for c in resp.root] == ["control", "errormessage"]
     err = errors_of(resp.root)[0]
     assert err["errorno"] == "XL03000006"
+    assert err["description2"].startswith("Incorrect Intacct XML Partner ID or password.")
     assert "[Support ID: " in err["description2"]
+
+
+# Verbatim what the official Intacct SDKs' tests mock for "sign-in incorrect".
+SIGN_IN_INCORRECT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<response><control><status>failure</status></control>'
+    b"<errormessage><error><errorno>XMLGW_JPP0002</errorno><description>Sign-in information is "
+    b"incorrect. Please check your request.</description></error></errormessage></response>"
+)
+
+
+@pytest.mark.parametrize("auth", ["login", "session"])
+def test_wrong_sender_password_is_http_401_xmlgw_jpp0002(gw: Gateway, auth: str) -> None:
+    auth_xml = gw.login_xml() if auth == "login" else f"<sessionid>{gw.session_id()}</sessionid>"
+    http = gw.raw(gw.body(["<getAPISession/>"], auth=auth_xml, sender_password="wrong-sender-pw"))
+    assert http.status_code == 401
+    assert http.headers["Content-Type"].startswith("text/xml")
+    assert http.content == SIGN_IN_INCORRECT
+    # The shape, element by element: control holds only a status; no operation, no Support ID.
+    root = fromstring(http.content)
+    assert [c.tag for c in root] == ["control", "errormessage"]
+    assert [(c.tag, c.text) for c in root.find("control")] == [("status", "failure")]
+    assert errors_of(root) == [
+        {
+            "errorno": "XMLGW_JPP0002",
+            "description": "Sign-in information is incorrect. Please check your request.",
+        }
+    ]
+    assert b"wrong-sender-pw" not in http.content
+
+
+def test_sender_not_authorised_for_the_company_is_an_authentication_failure(gw: Gateway) -> None:
+    sid = gw.session_id()
+    store = gw.handle.sandbox.store
+    with store.lock:
+        settings = store.settings(COMPANY_ID)
+        assert settings is not None
+        store.put_settings(COMPANY_ID, settings | {"senders": []})
+    # Intacct's developer FAQ: control success, authentication failure, "Invalid Web Services
+    # Authorization" — for a login and for an existing session alike.
+    for auth in (gw.login_xml(), f"<sessionid>{sid}</sessionid>"):
+        resp = gw.call("<getAPISession/>", auth=auth)
+        assert resp.status_code == 200
+        assert resp.control_status == "success"
+        assert resp.auth_status == "failure"
+        assert resp.results == []
+        op = resp.root.find("operation")
+        assert op is not None
+        assert [c.tag for c in op] == ["authentication", "errormessage"]
+        err = errors_of(op)[0]
+        assert err["errorno"] == "XL03000006"
+        assert err["description"] == "Invalid Web Services Authorization"
+        assert err["description2"].startswith(
+            f"The sender ID '{SENDER_ID}' is not authorized to make Web Services requests to "
+            f"company ID '{COMPANY_ID}'."
+        )
 
 
 def test_bad_password_is_an_authentication_failure_with_no_result(gw: Gateway) -> None:

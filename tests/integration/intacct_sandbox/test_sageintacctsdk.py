@@ -134,3 +134,21 @@ def test_rate_limit_is_reported(sdk: SdkFactory, gw: Gateway) -> None:
     with pytest.raises(SageIntacctSDKError) as info:
         client.customers.count()
     assert "GW-0010" in str(info.value)
+
+
+def test_wrong_sender_password_is_invalid_token_from_the_401(sdk: SdkFactory) -> None:
+    # The SDK maps HTTP 401 to InvalidTokenError and hands over the <errormessage> it parsed.
+    with pytest.raises(InvalidTokenError) as info:
+        sdk(sender_password="wrong-sender-pw")
+    assert info.value.response == {
+        "error": {
+            "errorno": "XMLGW_JPP0002",
+            "description": "Sign-in information is incorrect. Please check your request.",
+        }
+    }
+
+
+def test_unknown_sender_is_wrong_params_from_the_control_failure(sdk: SdkFactory) -> None:
+    with pytest.raises(WrongParamsError) as info:
+        sdk(sender_id="nobody")
+    assert info.value.response["error"][0]["errorno"] == "XL03000006"

@@ -14,7 +14,11 @@ from bisync.intacct.errors import (
     RateLimitError,
     TransientError,
 )
+from bisync.intacct.transport import HttpResponse
 from tests.unit.intacct.fakes import (
+    SENDER_PW,
+    SESSION_ID,
+    USER_PW,
     Call,
     FakeGateway,
     control_failure_xml,
@@ -22,6 +26,7 @@ from tests.unit.intacct.fakes import (
     make_client,
     response_xml,
     result_xml,
+    success_for_all,
 )
 
 CLOUDFLARE_HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>cf</body></html>"
@@ -224,3 +229,55 @@ def test_persistent_auth_failure_is_raised_not_looped() -> None:
         client.execute([read_fn()])
     assert gw.logins == 2
     assert len(gw.content_calls) == 2
+
+
+# What real Intacct answers a wrong sender password with (mocked verbatim by the official
+# PHP/.NET/Python/Node SDK tests): HTTP 401 and a bare control-level errormessage.
+SIGN_IN_INCORRECT_401 = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<response><control><status>failure</status></control>'
+    b"<errormessage><error><errorno>XMLGW_JPP0002</errorno><description>Sign-in information is "
+    b"incorrect. Please check your request.</description></error></errormessage></response>"
+)
+
+
+def _assert_no_secrets(err: BaseException) -> None:
+    text = " ".join([str(err), repr(err), *map(str, err.args), getattr(err, "message", "")])
+    for secret in (SENDER_PW, USER_PW, SESSION_ID):
+        assert secret not in text
+
+
+def test_401_sign_in_incorrect_at_login_is_authentication_error_not_retried() -> None:
+    calls: list[bytes] = []
+
+    def refuse(url: str, body: bytes, timeouts: object) -> HttpResponse:
+        calls.append(body)
+        return HttpResponse(401, SIGN_IN_INCORRECT_401, {"Content-Type": "text/xml"})
+
+    client = make_client(FakeGateway(success_for_all), attempts=5)
+    client._transport = refuse
+    with pytest.raises(AuthenticationError) as info:
+        client.execute([read_fn()])
+    err = info.value
+    assert err.http_status == 401
+    assert err.errorno == "XMLGW_JPP0002"
+    assert err.description == "Sign-in information is incorrect. Please check your request."
+    assert not err.retryable
+    assert "XMLGW_JPP0002" in str(err)
+    assert len(calls) == 1  # the getAPISession login only: no retry, no second login
+    assert client.sleeps == []  # type: ignore[attr-defined]
+    assert SENDER_PW.encode() in calls[0]  # the request did carry it...
+    _assert_no_secrets(err)  # ...the exception does not
+
+
+def test_401_sign_in_incorrect_on_a_session_relogs_in_once_then_raises() -> None:
+    gw = FakeGateway(success_for_all)
+    client = make_client(gw, attempts=5)
+    client.execute([read_fn()])  # a live session
+    gw.handler = fixed(401, SIGN_IN_INCORRECT_401)
+    with pytest.raises(AuthenticationError) as info:
+        client.execute([read_fn()])
+    assert info.value.errorno == "XMLGW_JPP0002"
+    assert gw.logins == 2  # one renewal of the session, no loop
+    assert len(gw.content_calls) == 3  # the first success, then the 401 before and after it
+    assert client.sleeps == []  # type: ignore[attr-defined]
+    _assert_no_secrets(info.value)

@@ -240,8 +240,13 @@ class IntacctClient:
             parsed = None
         errors = parsed.control_errors + parsed.auth_errors if parsed else ()
         if status == 401:
+            # XMLGW_JPP0002: the gateway refused the sender credentials before any XML ran.
+            # Not retryable; the message carries only the gateway's own text, never a secret.
+            detail = "; ".join(str(e) for e in errors)
             raise AuthenticationError(
-                "Intacct refused the sign-in (HTTP 401)", errors=errors, http_status=status
+                f"Intacct refused the sign-in (HTTP 401){': ' + detail if detail else ''}",
+                errors=errors,
+                http_status=status,
             )
         if status == 429:
             retry_after = _retry_after(response.headers)
