@@ -6,12 +6,13 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
 from defusedxml.ElementTree import fromstring
 
-from sandbox.intacct import COMPANY_ID, GATEWAY_PATH, SENDER_ID, USER_ID
+from sandbox.intacct import COMPANY_ID, GATEWAY_PATH, SENDER_ID, USER_ID, start_server
 
 from .conftest import Gateway, Response, errors_of
 
@@ -230,3 +231,22 @@ def test_cli_starts_the_server_and_prints_credentials(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_state_in_a_sqlite_file_survives_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "intacct.sqlite")
+    first = start_server(port=0, db=db)
+    try:
+        Gateway(first).customer("KEEP-1", "Persisted")
+    finally:
+        first.stop()
+        first.sandbox.store.db.close()
+    second = start_server(port=0, db=db)
+    try:
+        dump = Gateway(second).admin(f"dump?company={COMPANY_ID}&object=CUSTOMER", None)
+        assert [c["CUSTOMERID"] for c in dump[COMPANY_ID]["CUSTOMER"]] == ["KEEP-1"]
+        # Defaults are loaded once, not duplicated on reopening.
+        terms = Gateway(second).admin(f"dump?company={COMPANY_ID}&object=ARTERM", None)
+        assert sorted(t["NAME"] for t in terms[COMPANY_ID]["ARTERM"]) == ["DUE", "N15", "N30"]
+    finally:
+        second.stop()
