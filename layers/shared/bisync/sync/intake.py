@@ -9,23 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
 from bisync.blixo.models import Customer
 from bisync.blixo.webhooks import AcceptedEvent, WebhookError, parse_strict_json, verify
-from bisync.settings import TENANT_ID_PATTERN, TenantSettings
+from bisync.settings import TENANT_ID_PATTERN
 from bisync.store import TenantNotFoundError
-from bisync.sync.jobs import PushJob, QueueMessage
-
-
-class TenantLookup(Protocol):
-    def get_tenant(self, tenant_id: str) -> TenantSettings: ...
-
-
-class MessageSink(Protocol):
-    def send(self, message: QueueMessage) -> str: ...
+from bisync.sync.jobs import PushJob
+from bisync.sync.ports import MessageSink, TenantLookup
 
 
 class IntakeResponse(BaseModel):

@@ -9,30 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
 
-from bisync.settings import TenantSettings
 from bisync.store.models import RunOutcome, SyncRun
 from bisync.sync.jobs import PullJob
+from bisync.sync.ports import PullStore
 
 PULL_FLOW = "pull"
-
-
-class PullStore(Protocol):
-    def get_tenant(self, tenant_id: str) -> TenantSettings: ...
-
-    def put_run(self, run: SyncRun) -> None: ...
-
-    def record_flow_activity(
-        self,
-        tenant_id: str,
-        flow: str,
-        *,
-        started: datetime,
-        finished: datetime,
-        outcome: RunOutcome,
-        processed: int,
-    ) -> None: ...
 
 
 def run_pull(

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
 
 from bisync.settings import TenantSettings
 from bisync.store.models import RunOutcome
 from bisync.sync.jobs import PushJob
+from bisync.sync.ports import PushStore
 
 PUSH_FLOW = "push"
 
@@ -25,21 +25,6 @@ _FLOW_OF_OBJECT = {
     "credit_note": "push_credit_notes",
     "payment": "push_payments",
 }
-
-
-class PushStore(Protocol):
-    def get_tenant(self, tenant_id: str) -> TenantSettings: ...
-
-    def record_flow_activity(
-        self,
-        tenant_id: str,
-        flow: str,
-        *,
-        started: datetime,
-        finished: datetime,
-        outcome: RunOutcome,
-        processed: int,
-    ) -> None: ...
 
 
 class PushOutcome(StrEnum):

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
 
 from bisync.settings import TenantSettings
-from bisync.sync.jobs import QueueMessage, plan_pull_jobs
-
-
-class MessageSink(Protocol):
-    def send(self, message: QueueMessage) -> str: ...
+from bisync.sync.jobs import plan_pull_jobs
+from bisync.sync.ports import MessageSink
 
 
 def enqueue_pull_jobs(
