@@ -48,7 +48,7 @@ infrastructure: setup ## template checks
 	$(VENV)/bin/pytest tests/infrastructure -q
 
 e2e: up ## end-to-end tests against the deployed local stack
-	$(VENV)/bin/pytest tests/e2e -q
+	$(VENV)/bin/pytest tests/e2e -q -n 3
 
 test: lint unit integration infrastructure e2e ## everything CI runs
 
