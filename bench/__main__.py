@@ -42,12 +42,27 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def cold_imports() -> list[tuple[str, float]]:
+def lambda_like_runtime() -> tuple[str, Path, str]:
+    """The interpreter and layer a deployed function gets: ministack's venv (boto3 without the
+    dev tools' extras) and the layer `sam build` made, when both exist; else the dev venv."""
+    built = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
+    ministack = ROOT / ".ministack-venv" / "bin" / "python"
+    if built.is_dir() and ministack.exists():
+        return str(ministack), built, "built layer, ministack's interpreter"
+    return (
+        sys.executable,
+        ROOT / "layers" / "shared",
+        "source layer, dev venv (run `make up` for the built one)",
+    )
+
+
+def cold_imports() -> tuple[list[tuple[str, float]], str]:
+    python, layer, label = lambda_like_runtime()
     results = []
     for name in ("webhook", "push", "pull_schedule", "pull"):
         code = (
             "import time,importlib.util,sys;"
-            f"sys.path.insert(0,{str(ROOT / 'layers' / 'shared')!r});"
+            f"sys.path.insert(0,{str(layer)!r});"
             "t=time.perf_counter();"
             f"s=importlib.util.spec_from_file_location('app',{str(ROOT / 'functions' / name / 'app.py')!r});"
             "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);"
@@ -57,11 +72,11 @@ def cold_imports() -> list[tuple[str, float]]:
         runs = []
         for _ in range(3):
             out = subprocess.run(  # noqa: S603 - fixed argv
-                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+                [python, "-c", code], capture_output=True, text=True, env=env, check=True
             )
             runs.append(float(out.stdout.strip()))
         results.append((name, statistics.median(runs)))
-    return results
+    return results, label
 
 
 def bench_webhook() -> tuple[float, float, int]:
@@ -112,11 +127,10 @@ def main() -> None:
     table = Table(title="make bench")
     for column in ("what", "median", "p95 / note"):
         table.add_column(column)
-    for name, seconds in cold_imports():
+    imports, label = cold_imports()
+    for name, seconds in imports:
         table.add_row(
-            f"cold import functions/{name}/app.py",
-            f"{seconds * 1000:.0f} ms",
-            "fresh interpreter, median of 3",
+            f"cold import functions/{name}/app.py", f"{seconds * 1000:.0f} ms", f"median of 3; {label}"
         )
     median, p95, size = bench_webhook()
     table.add_row(
