@@ -1,0 +1,260 @@
+"""The four Lambda handlers in process, on moto, fed the events/ samples."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from bisync.blixo.webhooks import sign
+from bisync.settings import Flows, TenantSettings
+from bisync.store import RunOutcome
+from bisync.sync.jobs import PullJob, PushJob
+from tests.integration.foundation.conftest import (
+    OLD_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
+    Aws,
+    LambdaContext,
+    load_handler,
+    sample_event,
+)
+
+SAMPLE_EVENT_ID = "evt_01JDEMO0000000000000000001"
+SAMPLE_CUSTOMER = "cus_01JDEMO001"
+PULLS_OFF = Flows(pull_customers=False, pull_invoices=False, pull_credit_notes=False, pull_payments=False)
+
+
+def webhook_event(
+    tenant_id: str = "acme",
+    secret: str = WEBHOOK_SECRET,
+    header: str = "X-Blixo-Signature",
+    body: str | None = None,
+    signature: str | None = None,
+) -> dict[str, Any]:
+    """The API Gateway sample, re-addressed and re-signed."""
+    event = sample_event("webhook_invoice_created.json")
+    if body is not None:
+        event["body"] = body
+    sig = signature if signature is not None else sign(event["body"].encode(), secret)
+    headers = {k: v for k, v in event["headers"].items() if k.lower() != "x-blixo-signature"}
+    headers[header] = sig
+    event["headers"] = headers
+    event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    event["pathParameters"] = {"tenantId": tenant_id}
+    event["path"] = f"/webhooks/blixo/{tenant_id}"
+    return event
+
+
+@pytest.fixture
+def acme(aws: Aws) -> Aws:
+    aws.store.put_tenant(TenantSettings(tenant_id="acme"))
+    aws.put_secret("acme", [WEBHOOK_SECRET])
+    return aws
+
+
+# --------------------------------------------------------------------------- webhook
+def test_webhook_queues_a_fifo_message_grouped_by_customer_and_deduped_on_event_id(acme: Aws) -> None:
+    handler = load_handler("webhook")
+
+    response = handler.lambda_handler(webhook_event(), LambdaContext())
+
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"]) == {"status": "queued", "eventId": SAMPLE_EVENT_ID}
+    [message] = acme.receive(acme.push_queue_url)
+    assert message["Attributes"]["MessageGroupId"] == f"acme:{SAMPLE_CUSTOMER}"
+    assert message["Attributes"]["MessageDeduplicationId"] == SAMPLE_EVENT_ID
+    job = PushJob.model_validate_json(message["Body"])
+    assert (job.tenant_id, job.event_id, job.event_type) == ("acme", SAMPLE_EVENT_ID, "invoice.created")
+    assert acme.receive(acme.pull_queue_url) == []
+
+
+def test_webhook_finds_the_signature_header_whatever_its_case(acme: Aws) -> None:
+    handler = load_handler("webhook")
+    response = handler.lambda_handler(webhook_event(header="x-blixo-signature"), LambdaContext())
+    assert response["statusCode"] == 202
+
+
+def test_webhook_decodes_a_base64_body(acme: Aws) -> None:
+    event = webhook_event()
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    response = load_handler("webhook").lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 202
+    assert len(acme.receive(acme.push_queue_url)) == 1
+
+
+def test_a_redelivered_webhook_is_dropped_by_the_fifo_queue(acme: Aws) -> None:
+    handler = load_handler("webhook")
+    for _ in range(2):
+        assert handler.lambda_handler(webhook_event(), LambdaContext())["statusCode"] == 202
+    assert len(acme.receive(acme.push_queue_url)) == 1
+
+
+def test_webhook_accepts_the_previous_secret_stored_for_a_rotation(aws: Aws) -> None:
+    aws.store.put_tenant(TenantSettings(tenant_id="acme"))
+    aws.put_secret("acme", [WEBHOOK_SECRET, OLD_WEBHOOK_SECRET])
+    response = load_handler("webhook").lambda_handler(
+        webhook_event(secret=OLD_WEBHOOK_SECRET), LambdaContext()
+    )
+    assert response["statusCode"] == 202
+
+
+def test_webhook_with_a_bad_signature_is_401_and_queues_nothing(acme: Aws) -> None:
+    handler = load_handler("webhook")
+    response = handler.lambda_handler(webhook_event(secret="not-the-tenant-secret"), LambdaContext())
+    assert response["statusCode"] == 401
+    assert acme.receive(acme.push_queue_url) == []
+
+
+def test_webhook_for_an_unknown_tenant_is_404_and_queues_nothing(acme: Aws) -> None:
+    response = load_handler("webhook").lambda_handler(webhook_event(tenant_id="ghost"), LambdaContext())
+    assert response["statusCode"] == 404
+    assert acme.receive(acme.push_queue_url) == []
+
+
+def test_webhook_over_the_configured_size_is_413(acme: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_MAX_BODY_BYTES", "100")
+    response = load_handler("webhook").lambda_handler(webhook_event(), LambdaContext())
+    assert response["statusCode"] == 413
+    assert acme.receive(acme.push_queue_url) == []
+
+
+# --------------------------------------------------------------------------- push
+def push_record(base: dict[str, Any], message_id: str, tenant_id: str, customer_id: str) -> dict[str, Any]:
+    record = copy.deepcopy(base)
+    body = json.loads(record["body"])
+    body.update(tenant_id=tenant_id, customer_id=customer_id, event_id=f"evt_{message_id}")
+    record["body"] = json.dumps(body)
+    record["messageId"] = message_id
+    record["attributes"]["MessageGroupId"] = f"{tenant_id}:{customer_id}"
+    record["attributes"]["MessageDeduplicationId"] = f"evt_{message_id}"
+    return record
+
+
+def test_push_reports_only_the_failing_record_and_processes_the_other_group(acme: Aws) -> None:
+    [base] = sample_event("push_sqs_batch.json")["Records"]
+    failing = push_record(base, "m-ghost", "ghost", "cus_1")  # no such tenant
+    good = push_record(base, "m-acme", "acme", SAMPLE_CUSTOMER)
+
+    # The failure comes first: only skip_group_on_error lets the other group go on.
+    response = load_handler("push").lambda_handler({"Records": [failing, good]}, LambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-ghost"}]}
+    cursor = acme.store.get_cursor("acme", "push")
+    assert cursor.processed == 1
+    assert cursor.last_outcome is RunOutcome.SUCCEEDED
+
+
+def test_push_holds_back_the_rest_of_a_failed_group_to_keep_its_order(acme: Aws) -> None:
+    [base] = sample_event("push_sqs_batch.json")["Records"]
+    broken = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
+    broken["body"] = "{not json"
+    later_same_customer = push_record(base, "m-2", "acme", SAMPLE_CUSTOMER)
+    other_customer = push_record(base, "m-3", "acme", "cus_other")
+
+    response = load_handler("push").lambda_handler(
+        {"Records": [broken, later_same_customer, other_customer]}, LambdaContext()
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
+    assert acme.store.get_cursor("acme", "push").processed == 1
+
+
+def test_push_sample_batch_is_processed(acme: Aws) -> None:
+    response = load_handler("push").lambda_handler(sample_event("push_sqs_batch.json"), LambdaContext())
+    assert response == {"batchItemFailures": []}
+    assert acme.store.get_cursor("acme", "push").processed == 1
+
+
+def test_push_does_not_process_a_late_redelivery_of_the_same_event_twice(acme: Aws) -> None:
+    # Past SQS's five-minute dedupe Blixo's retry is a new message with a new receive time.
+    [base] = sample_event("push_sqs_batch.json")["Records"]
+    first = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
+    redelivered = push_record(base, "m-2", "acme", SAMPLE_CUSTOMER)
+    redelivered["body"] = redelivered["body"].replace("2026-11-26T15:04:06.120Z", "2026-11-26T19:30:00Z")
+    redelivered["body"] = redelivered["body"].replace('"evt_m-2"', '"evt_m-1"')
+    assert redelivered["body"] != first["body"]
+    other_tenant_same_event_id = push_record(base, "m-1", "beta", SAMPLE_CUSTOMER)
+    other_tenant_same_event_id["messageId"] = "m-3"
+    acme.store.put_tenant(TenantSettings(tenant_id="beta"))
+    handler = load_handler("push")
+
+    assert handler.lambda_handler({"Records": [first]}, LambdaContext()) == {"batchItemFailures": []}
+    assert handler.lambda_handler({"Records": [redelivered]}, LambdaContext()) == {"batchItemFailures": []}
+    assert handler.lambda_handler({"Records": [other_tenant_same_event_id]}, LambdaContext()) == {
+        "batchItemFailures": []
+    }
+
+    assert acme.store.get_cursor("acme", "push").processed == 1
+    assert acme.store.get_cursor("beta", "push").processed == 1
+
+
+def test_a_failed_push_is_not_remembered_as_done(aws: Aws) -> None:
+    [base] = sample_event("push_sqs_batch.json")["Records"]
+    record = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
+    handler = load_handler("push")
+    with pytest.raises(BatchProcessingError):  # tenant not there yet: the whole batch failed
+        handler.lambda_handler({"Records": [record]}, LambdaContext())
+
+    aws.store.put_tenant(TenantSettings(tenant_id="acme"))
+    assert handler.lambda_handler({"Records": [record]}, LambdaContext()) == {"batchItemFailures": []}
+    assert aws.store.get_cursor("acme", "push").processed == 1
+
+
+# --------------------------------------------------------------------------- pull schedule
+def test_pull_schedule_queues_one_job_per_pull_enabled_tenant(aws: Aws) -> None:
+    for settings in [
+        TenantSettings(tenant_id="acme"),
+        TenantSettings(tenant_id="beta"),
+        TenantSettings(tenant_id="nopull", flows=PULLS_OFF),
+        TenantSettings(tenant_id="paused", enabled=False),
+    ]:
+        aws.store.put_tenant(settings)
+    handler = load_handler("pull_schedule")
+    event = sample_event("pull_schedule_event.json")
+
+    first = handler.lambda_handler(event, LambdaContext())
+    second = handler.lambda_handler(event, LambdaContext())  # EventBridge fires twice
+
+    assert first == {"queued": 2, "tenants": ["acme", "beta"]}
+    assert second == first
+    messages = aws.receive(aws.pull_queue_url)
+    assert sorted(
+        (m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"]) for m in messages
+    ) == [
+        ("acme", "pull:acme:schedule:20261126T150000"),
+        ("beta", "pull:beta:schedule:20261126T150000"),
+    ]
+    jobs = [PullJob.model_validate_json(m["Body"]) for m in messages]
+    assert {j.scheduled_for for j in jobs} == {datetime(2026, 11, 26, 15, tzinfo=UTC)}
+    assert aws.receive(aws.push_queue_url) == []
+
+
+# --------------------------------------------------------------------------- pull
+def test_pull_records_a_run_and_the_flow_status(acme: Aws) -> None:
+    response = load_handler("pull").lambda_handler(sample_event("pull_sqs_batch.json"), LambdaContext())
+
+    assert response == {"batchItemFailures": []}
+    [run] = acme.store.list_runs("acme")
+    assert run.kind == "pull"
+    assert run.outcome is RunOutcome.SUCCEEDED
+    assert run.trigger == "schedule:2026-11-26T15:00:00+00:00"
+    cursor = acme.store.get_cursor("acme", "pull")
+    assert cursor.last_outcome is RunOutcome.SUCCEEDED
+    assert run.finished_at is not None
+    # The status keeps milliseconds.
+    assert cursor.last_run_finished == run.finished_at.replace(
+        microsecond=run.finished_at.microsecond // 1000 * 1000
+    )
+
+
+def test_pull_for_an_unknown_tenant_fails_the_message_and_records_nothing(aws: Aws) -> None:
+    # Batch size 1: a single failed record fails the invocation, so SQS retries it (then DLQ).
+    with pytest.raises(BatchProcessingError):
+        load_handler("pull").lambda_handler(sample_event("pull_sqs_batch.json"), LambdaContext())
+    assert aws.store.list_runs("acme") == []

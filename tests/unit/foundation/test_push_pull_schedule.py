@@ -1,0 +1,177 @@
+"""process_push_job, run_pull and enqueue_pull_jobs over fake stores and queues."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bisync.store import RunOutcome, TenantNotFoundError
+from bisync.sync.jobs import PullJob, PushJob
+from bisync.sync.pull import PULL_FLOW, run_pull
+from bisync.sync.push import PUSH_FLOW, PushOutcome, flow_enabled, process_push_job
+from bisync.sync.schedule import enqueue_pull_jobs
+from tests.unit.foundation.fakes import (
+    T0,
+    Clock,
+    FakeQueue,
+    FakeStore,
+    event_payload,
+    pulls_off,
+    pushes_off,
+    tenant,
+)
+
+
+def push_job(event_type: str = "invoice.created", tenant_id: str = "acme") -> PushJob:
+    return PushJob(
+        tenant_id=tenant_id,
+        event_id="evt_1",
+        event_type=event_type,
+        customer_id="cus_1",
+        received_at=T0,
+        event=event_payload(event_type),
+    )
+
+
+# --------------------------------------------------------------------------- push
+def test_push_with_the_flow_on_is_accepted_and_counted() -> None:
+    store = FakeStore().add(tenant("acme"))
+    clock = Clock()
+    assert process_push_job(push_job(), store, now=clock) is PushOutcome.ACCEPTED
+    [activity] = store.activity
+    assert (activity.tenant_id, activity.flow, activity.outcome, activity.processed) == (
+        "acme",
+        PUSH_FLOW,
+        RunOutcome.SUCCEEDED,
+        1,
+    )
+    assert activity.started == T0
+    assert activity.finished == T0 + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "flag"),
+    [
+        ("customer.created", "push_customers"),
+        ("invoice.updated", "push_invoices"),
+        ("credit_note.created", "push_credit_notes"),
+        ("payment.deleted", "push_payments"),
+    ],
+)
+def test_each_object_follows_its_own_push_flag(event_type: str, flag: str) -> None:
+    only_this_off = tenant("acme").flows.model_copy(update={flag: False})
+    off = FakeStore().add(tenant("acme", flows=only_this_off))
+    assert process_push_job(push_job(event_type), off, now=Clock()) is PushOutcome.FLOW_OFF
+    assert off.activity[0].processed == 0
+
+    only_this_on = pushes_off().model_copy(update={flag: True})
+    on = FakeStore().add(tenant("acme", flows=only_this_on))
+    assert process_push_job(push_job(event_type), on, now=Clock()) is PushOutcome.ACCEPTED
+    assert on.activity[0].processed == 1
+
+
+def test_a_disabled_tenant_pushes_nothing() -> None:
+    store = FakeStore().add(tenant("acme", enabled=False))
+    assert process_push_job(push_job(), store, now=Clock()) is PushOutcome.FLOW_OFF
+    assert store.activity[0].processed == 0
+
+
+def test_an_event_of_an_unmapped_object_is_flow_off() -> None:
+    assert not flow_enabled(tenant("acme"), "subscription.created")
+
+
+def test_push_for_an_unknown_tenant_raises_and_records_nothing() -> None:
+    store = FakeStore()
+    with pytest.raises(TenantNotFoundError):
+        process_push_job(push_job(tenant_id="ghost"), store, now=Clock())
+    assert store.activity == []
+
+
+# --------------------------------------------------------------------------- pull
+def test_pull_records_one_succeeded_run_and_the_flow_status() -> None:
+    store = FakeStore().add(tenant("acme"))
+    hour = datetime(2026, 11, 26, 15, tzinfo=UTC)
+    run = run_pull(PullJob(tenant_id="acme", scheduled_for=hour), store, now=Clock())
+
+    assert store.runs == [run]
+    assert run.tenant_id == "acme"
+    assert run.kind == PULL_FLOW
+    assert run.outcome is RunOutcome.SUCCEEDED
+    assert run.started_at == T0
+    assert run.finished_at == T0 + timedelta(seconds=1)
+    assert run.trigger == "schedule:2026-11-26T15:00:00+00:00"
+    [activity] = store.activity
+    assert (activity.flow, activity.started, activity.finished, activity.outcome) == (
+        PULL_FLOW,
+        run.started_at,
+        run.finished_at,
+        RunOutcome.SUCCEEDED,
+    )
+
+
+def test_each_pull_gets_its_own_run_id() -> None:
+    store = FakeStore().add(tenant("acme"))
+    job = PullJob(tenant_id="acme", scheduled_for=T0)
+    first = run_pull(job, store, now=Clock())
+    second = run_pull(job, store, now=Clock())
+    assert first.run_id != second.run_id
+
+
+def test_pull_for_an_unknown_tenant_raises_and_records_nothing() -> None:
+    store = FakeStore()
+    with pytest.raises(TenantNotFoundError):
+        run_pull(PullJob(tenant_id="ghost", scheduled_for=T0), store, now=Clock())
+    assert store.runs == []
+    assert store.activity == []
+
+
+# --------------------------------------------------------------------------- schedule
+TENANTS: list[Any] = [
+    tenant("acme"),
+    tenant("beta", flows=pushes_off()),
+    tenant("nopull", flows=pulls_off()),
+    tenant("gone", enabled=False),
+]
+
+
+def test_schedule_queues_one_job_per_tenant_with_pulls_on() -> None:
+    queue = FakeQueue()
+    queued = enqueue_pull_jobs(TENANTS, "2026-11-26T15:00:07Z", queue)
+    assert queued == ["acme", "beta"]
+    assert [(m.group_id, m.deduplication_id) for m in queue.sent] == [
+        ("acme", "pull:acme:schedule:20261126T150000"),
+        ("beta", "pull:beta:schedule:20261126T150000"),
+    ]
+    job = PullJob.model_validate_json(queue.sent[0].body)
+    assert job.scheduled_for == datetime(2026, 11, 26, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "fired_at",
+    ["2026-11-26T15:00:00Z", "2026-11-26T15:00:00+00:00", datetime(2026, 11, 26, 15, tzinfo=UTC)],
+)
+def test_schedule_accepts_the_event_time_as_string_or_datetime(fired_at: str | datetime) -> None:
+    queue = FakeQueue()
+    enqueue_pull_jobs([tenant("acme")], fired_at, queue)
+    assert queue.sent[0].deduplication_id == "pull:acme:schedule:20261126T150000"
+
+
+def test_two_firings_in_one_hour_send_identical_dedup_ids() -> None:
+    first, second = FakeQueue(), FakeQueue()
+    enqueue_pull_jobs(TENANTS, "2026-11-26T15:00:02Z", first)
+    enqueue_pull_jobs(TENANTS, "2026-11-26T15:01:40Z", second)
+    assert [m.deduplication_id for m in first.sent] == [m.deduplication_id for m in second.sent]
+    assert len(first.sent) == 2
+
+
+def test_schedule_with_no_tenant_to_pull_sends_nothing() -> None:
+    queue = FakeQueue()
+    assert enqueue_pull_jobs(TENANTS[2:], "2026-11-26T15:00:00Z", queue) == []
+    assert queue.sent == []
+
+
+def test_a_queue_failure_fails_the_schedule() -> None:
+    with pytest.raises(ConnectionError):
+        enqueue_pull_jobs(TENANTS, "2026-11-26T15:00:00Z", FakeQueue(fail_with=ConnectionError("down")))
