@@ -208,7 +208,7 @@ def test_concurrent_activity_sums_exactly_and_the_latest_finish_wins(
     store: SyncStore, serialized_dynamodb: None, concurrent_reports: list[tuple[datetime, RunOutcome, int]]
 ) -> None:
     # One report before the threads start: it builds the client's exception classes, which
-    # botocore does lazily and without a lock (see the xfail test below).
+    # botocore does lazily and without a lock (see the class-identity test below).
     first = T0 - timedelta(hours=1)
     store.record_flow_activity(
         "acme", "push", started=first, finished=first, outcome=RunOutcome.RUNNING, processed=1
@@ -259,11 +259,6 @@ class RacedTable:
         return getattr(self._table, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: record_flow_activity suppresses the ConditionalCheckFailedException class by "
-    "identity; catch ClientError and compare Error.Code instead",
-)
 def test_a_stale_report_is_recognised_by_its_error_code_not_its_class_identity(table: Any) -> None:
     store = SyncStore(RacedTable(table))  # type: ignore[arg-type]
     newer = T0 + timedelta(minutes=10)

@@ -119,6 +119,17 @@ def test_each_pull_gets_its_own_run_id() -> None:
     assert first.run_id != second.run_id
 
 
+@pytest.mark.parametrize("settings", [tenant("nopull", flows=pulls_off()), tenant("nopull", enabled=False)])
+def test_a_pull_for_a_tenant_whose_pulls_are_off_is_recorded_as_skipped(settings: Any) -> None:
+    store = FakeStore().add(settings)
+    run = run_pull(PullJob(tenant_id="nopull", scheduled_for=T0), store, now=Clock())
+
+    assert run.outcome is RunOutcome.SKIPPED
+    assert store.runs == [run]
+    # The flow's status is not moved: nothing was pulled.
+    assert store.activity == []
+
+
 def test_pull_for_an_unknown_tenant_raises_and_records_nothing() -> None:
     store = FakeStore()
     with pytest.raises(TenantNotFoundError):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from bisync.settings import TenantSettings
 from bisync.store import keys
@@ -129,8 +130,7 @@ class SyncStore:
             ExpressionAttributeNames={"#processed": "processed"},
             ExpressionAttributeValues={":n": processed},
         )
-        # A later run already reported when the condition fails; its status stands.
-        with contextlib.suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
+        try:
             self._table.update_item(
                 Key=key,
                 UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o",
@@ -141,3 +141,8 @@ class SyncStore:
                     ":o": outcome.value,
                 },
             )
+        except ClientError as exc:
+            # The condition failed: a later run already reported, and its status stands. Matched
+            # by code, not class: botocore builds its exception classes per client, lazily.
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise

@@ -13,6 +13,8 @@ class RunOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"
     FAILED = "failed"
+    # The tenant's pulls were switched off after the job was queued (or a DLQ replay).
+    SKIPPED = "skipped"
 
 
 class SyncRun(BaseModel):

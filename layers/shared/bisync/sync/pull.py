@@ -30,6 +30,12 @@ def run_pull(
         trigger=f"{job.trigger}:{job.scheduled_for.isoformat()}",
     )
     run.finished_at = now()
+    if not settings.pull_enabled:
+        # Queued before an operator switched pulls off, or replayed from the DLQ: nothing is
+        # read or written, and the run says so.
+        run.outcome = RunOutcome.SKIPPED
+        store.put_run(run)
+        return run
     run.outcome = RunOutcome.SUCCEEDED
     store.put_run(run)
     store.record_flow_activity(
