@@ -4,6 +4,7 @@ Order Entry functions."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement
 
@@ -709,6 +710,41 @@ def _apply(ctx: Ctx, target: Record, obj: str, amount: Decimal) -> None:
     sync_document(ctx, target)
 
 
+def _line_for_payment(  # noqa: PLR0917 - internal helper
+    ctx: Ctx, obj: str, target: Record, entry_key: str, total: Decimal, label: str
+) -> Record:
+    """A line-level detail (ENTRYKEY): the line must belong to the invoice and have `total` open."""
+    item_obj = f"{obj}ITEM"
+    line = ctx.store.get(ctx.company, item_obj, int(entry_key)) if entry_key.isdigit() else None
+    if line is None or line.get("RECORDKEY") != target["RECORDNO"]:
+        raise fail(
+            "DL03000005",
+            f"No record exists for the entrykey {entry_key} on invoice {target['RECORDNO']}",
+            f"Could not create {label} record!",
+            description="Invalid entry key",
+        )
+    open_ = dec(line.get("AMOUNT", "0")) - dec(line.get("TOTALPAID", "0"))
+    if total > open_:
+        raise fail(
+            "BL01001973",
+            f"The amount {fmt_number(total)} is more than the amount due {fmt_number(open_)} on line "
+            f"{entry_key} of invoice {target['RECORDNO']}.",
+            f"Could not create {label} record!",
+            correction="Apply at most the amount due",
+        )
+    return line
+
+
+def _apply_line(ctx: Ctx, obj: str, entry_key: str, amount: Decimal) -> None:
+    item_obj = f"{obj}ITEM"
+    line = ctx.store.get(ctx.company, item_obj, int(entry_key))
+    if line is None:
+        return
+    paid = fmt_number(dec(line.get("TOTALPAID", "0")) + amount)
+    line["TOTALPAID"] = line["TRX_TOTALPAID"] = paid
+    ctx.store.update(ctx.company, item_obj, line)
+
+
 def _invoice_for_payment(
     ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str
 ) -> tuple[str, Record]:
@@ -796,16 +832,22 @@ def _financial_entity(ctx: Ctx, bank: str, undep: str, label: str) -> Record:
     )
 
 
-def _new_payment(
-    ctx: Ctx,
-    values: Record,
-    cash: Decimal,
-    apps: list[tuple[str, Record, Decimal, Record | None, Decimal]],
-    label: str,
-) -> Record:
+@dataclass
+class Application:
+    """One payment detail: cash and/or a credit applied to an invoice (optionally one line)."""
+
+    obj: str
+    target: Record
+    amount: Decimal
+    credit: Record | None = None
+    credit_amount: Decimal = _ZERO
+    entry_key: str = ""
+
+
+def _new_payment(ctx: Ctx, values: Record, cash: Decimal, apps: list[Application], label: str) -> Record:
     """Insert ARPYMT + ARPYMTDETAIL rows and move the invoices (and credits) they touch."""
     cust = customer_for(ctx, values["CUSTOMERID"], label)
-    applied = sum((a[2] for a in apps), _ZERO)
+    applied = sum((a.amount for a in apps), _ZERO)
     if applied > cash:
         raise fail(
             "BL01001973",
@@ -828,7 +870,16 @@ def _new_payment(
     rec["WHENPAID"] = rec["RECEIPTDATE"]
     set_amounts(rec, cash, applied)
     rec = ctx.store.insert(ctx.company, "ARPYMT", rec)
-    for obj, target, amount, credit, credit_amount in apps:
+    for app in apps:
+        obj, amount, credit_amount = app.obj, app.amount, app.credit_amount
+        # Re-read: earlier details of this payment may already have moved the same invoice or
+        # credit, and every application must accumulate (two details of 30 and 20 pay 50).
+        target = ctx.store.get(ctx.company, obj, int(app.target["RECORDNO"])) or app.target
+        credit = (
+            None
+            if app.credit is None
+            else ctx.store.get(ctx.company, "ARADJUSTMENT", int(app.credit["RECORDNO"])) or app.credit
+        )
         detail: Record = {
             "PAYMENTKEY": rec["RECORDNO"],
             "RECORDKEY": target["RECORDNO"],
@@ -843,6 +894,9 @@ def _new_payment(
             detail["ADJUSTMENTKEY"] = credit["RECORDNO"]
             detail["TRX_ADJUSTMENTAMOUNT"] = detail["ADJUSTMENTAMOUNT"] = fmt_number(credit_amount)
             _apply(ctx, credit, "ARADJUSTMENT", -credit_amount)
+        if app.entry_key:
+            detail["ENTRYKEY"] = app.entry_key
+            _apply_line(ctx, obj, app.entry_key, amount + credit_amount)
         target["_LASTPAID"] = rec["RECEIPTDATE"]
         _apply(ctx, target, obj, amount + credit_amount)
         ctx.store.insert(ctx.company, "ARPYMTDETAIL", detail)
@@ -878,20 +932,36 @@ def _create_payment_generic(ctx: Ctx, node: Element) -> Record:
         raise fail(
             "BL01001973", "A payment needs at least one ARPYMTDETAIL.", "Could not create ARPYMT record!"
         )
-    apps: list[tuple[str, Record, Decimal, Record | None, Decimal]] = []
+    apps: list[Application] = []
     cash = _ZERO
+    # Totals per invoice, line and credit across all details: each detail is checked against
+    # what is still due after the earlier details of the same payment.
+    on_invoice: dict[str, Decimal] = {}
+    on_line: dict[str, Decimal] = {}
+    on_credit: dict[str, Decimal] = {}
     for row in rows:
         for child in row:
             check_field("ARPYMTDETAIL", child.tag, relations=False)
         amount = amount_of(text(row, "TRX_PAYMENTAMOUNT") or "0", "TRX_PAYMENTAMOUNT")
         credit_amount = amount_of(text(row, "TRX_ADJUSTMENTAMOUNT") or "0", "TRX_ADJUSTMENTAMOUNT")
+        key, entry_key = text(row, "RECORDKEY"), text(row, "ENTRYKEY")
         credit = None
-        if text(row, "ADJUSTMENTKEY"):
-            credit = _credit_for(ctx, text(row, "ADJUSTMENTKEY"), values["CUSTOMERID"], credit_amount, label)
-        obj, target = _invoice_for_payment(
-            ctx, text(row, "RECORDKEY"), values["CUSTOMERID"], amount + credit_amount, label
-        )
-        apps.append((obj, target, amount, credit, credit_amount))
+        credit_key = text(row, "ADJUSTMENTKEY")
+        if credit_key:
+            on_credit[credit_key] = on_credit.get(credit_key, _ZERO) + credit_amount
+            credit = _credit_for(ctx, credit_key, values["CUSTOMERID"], on_credit[credit_key], label)
+        on_invoice[key] = on_invoice.get(key, _ZERO) + amount + credit_amount
+        obj, target = _invoice_for_payment(ctx, key, values["CUSTOMERID"], on_invoice[key], label)
+        if amount + credit_amount <= 0:
+            raise fail(
+                "BL01001973",
+                f"The amount {fmt_number(amount + credit_amount)} applied to invoice {key} must be positive.",
+                f"Could not create {label} record!",
+            )
+        if entry_key:
+            on_line[entry_key] = on_line.get(entry_key, _ZERO) + amount + credit_amount
+            _line_for_payment(ctx, obj, target, entry_key, on_line[entry_key], label)
+        apps.append(Application(obj, target, amount, credit, credit_amount, entry_key))
         cash += amount
     values.update(fin)
     return _new_payment(ctx, values, cash, apps, label)
@@ -937,13 +1007,19 @@ def fn_create_arpayment(ctx: Ctx, el: Element) -> list[Element]:
     check_open_period(ctx, received, label)
     customer_for(ctx, customer_id, label)
     cash = amount_of(text(el, "paymentamount"), "paymentamount")
-    apps: list[tuple[str, Record, Decimal, Record | None, Decimal]] = []
+    apps: list[Application] = []
     seen: dict[str, Decimal] = {}
     for item in el.findall("arpaymentitem"):
         key, amount = text(item, "invoicekey"), amount_of(text(item, "amount"), "amount")
+        if amount <= 0:
+            raise fail(
+                "BL01001973",
+                f"The amount {fmt_number(amount)} applied to invoice {key} must be positive.",
+                f"Could not create {label} record!",
+            )
         seen[key] = seen.get(key, _ZERO) + amount
         obj, target = _invoice_for_payment(ctx, key, customer_id, seen[key], label)
-        apps.append((obj, target, amount, None, _ZERO))
+        apps.append(Application(obj, target, amount))
     values: Record = {
         "CUSTOMERID": customer_id,
         "RECEIPTDATE": received,
@@ -1040,7 +1116,7 @@ def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
                     "FINANCIALENTITYTYPE": "",
                 },
                 _ZERO,
-                [(obj, target, _ZERO, credit, amount)],
+                [Application(obj, target, _ZERO, credit, amount)],
                 label,
             )
             credit = ctx.store.get(ctx.company, "ARADJUSTMENT", int(key))
@@ -1056,9 +1132,12 @@ def _undo_payment(ctx: Ctx, payment: Record) -> None:
         amount = dec(det.get("TRX_PAYMENTAMOUNT", "0"))
         credit_amount = dec(det.get("TRX_ADJUSTMENTAMOUNT", "0"))
         for obj in ("ARINVOICE", "ARADJUSTMENT"):
+            # Fresh read per detail, so several details on one invoice all come off.
             target = ctx.store.get(ctx.company, obj, int(det["RECORDKEY"]))
             if target is not None:
                 _apply(ctx, target, obj, -(amount + credit_amount))
+                if det.get("ENTRYKEY"):
+                    _apply_line(ctx, obj, det["ENTRYKEY"], -(amount + credit_amount))
                 break
         if det.get("ADJUSTMENTKEY"):
             credit = ctx.store.get(ctx.company, "ARADJUSTMENT", int(det["ADJUSTMENTKEY"]))

@@ -267,3 +267,29 @@ def test_remaining_functions_and_error_shapes_through_the_client(client: Intacct
     assert gone
     client.run(fn.delete("CUSTOMER", [gone], controlid="rf-del"))
     assert client.read("CUSTOMER", [gone]) == []
+
+
+def test_generic_payment_with_two_details_on_one_invoice_pays_it_in_full(client: IntacctClient) -> None:
+    client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-3", name="Split"), controlid="c-cl-3"))
+    invoice = fn.InvoiceInput(
+        customerid="CL-3",
+        datecreated=dt.date(2024, 8, 1),
+        termname="N30",
+        invoiceno="CL-INV-3",
+        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(50), locationid="E100"),),
+    )
+    key = client.run(fn.create_invoice(invoice, controlid="inv-cl-3")).key
+    assert key
+    payment = fn.ArPymtInput(
+        customer_id="CL-3",
+        payment_method="EFT",
+        receipt_date=dt.date(2024, 8, 3),
+        bank_account_id="BOA-CHK",
+        details=(
+            fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(30)),
+            fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(20)),
+        ),
+    )
+    client.run(fn.create_arpymt(payment, controlid="pay-cl-3"))
+    inv = client.read("ARINVOICE", [key], ["STATE", "TOTALPAID", "TOTALDUE"])[0]
+    assert (inv["STATE"], inv["TOTALPAID"], inv["TOTALDUE"]) == ("Paid", "50", "0")

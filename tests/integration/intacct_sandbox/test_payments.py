@@ -1,0 +1,166 @@
+"""Payments: several applications to one invoice, reversals, deletes and the legacy ARPAYMT object."""
+
+from __future__ import annotations
+
+from .conftest import Gateway, legacy_date
+
+
+def _state(gw: Gateway, key: str, obj: str = "ARINVOICE") -> tuple[str, str, str]:
+    rec = gw.read(obj, key, "STATE,TOTALPAID,TOTALDUE")
+    return rec.findtext("STATE", ""), rec.findtext("TOTALPAID", ""), rec.findtext("TOTALDUE", "")
+
+
+def _detail(key: str, amount: str = "", adj: str = "", adj_amount: str = "", entry: str = "") -> str:
+    parts = f"<RECORDKEY>{key}</RECORDKEY>"
+    if entry:
+        parts += f"<ENTRYKEY>{entry}</ENTRYKEY>"
+    if amount:
+        parts += f"<TRX_PAYMENTAMOUNT>{amount}</TRX_PAYMENTAMOUNT>"
+    if adj:
+        parts += (
+            f"<ADJUSTMENTKEY>{adj}</ADJUSTMENTKEY><TRX_ADJUSTMENTAMOUNT>{adj_amount}</TRX_ADJUSTMENTAMOUNT>"
+        )
+    return f"<ARPYMTDETAIL>{parts}</ARPYMTDETAIL>"
+
+
+def _arpymt(cid: str, *details: str, date: str = "07/20/2024", doc: str = "EFT-1") -> str:
+    return (
+        "<create><ARPYMT><FINANCIALENTITY>BOA-CHK</FINANCIALENTITY><PAYMENTMETHOD>EFT</PAYMENTMETHOD>"
+        f"<CUSTOMERID>{cid}</CUSTOMERID><RECEIPTDATE>{date}</RECEIPTDATE><DOCNUMBER>{doc}</DOCNUMBER>"
+        f"<ARPYMTDETAILS>{''.join(details)}</ARPYMTDETAILS></ARPYMT></create>"
+    )
+
+
+def _legacy_payment(cid: str, *items: tuple[str, str], amount: str, refid: str = "CHK-1") -> str:
+    rows = "".join(
+        f"<arpaymentitem><invoicekey>{k}</invoicekey><amount>{a}</amount></arpaymentitem>" for k, a in items
+    )
+    return (
+        f"<create_arpayment><customerid>{cid}</customerid><paymentamount>{amount}</paymentamount>"
+        f"<bankaccountid>BOA-CHK</bankaccountid><refid>{refid}</refid>"
+        f"{legacy_date('2024-07-15', 'datereceived')}<paymentmethod>Printed Check</paymentmethod>{rows}"
+        "</create_arpayment>"
+    )
+
+
+def _credit_memo(gw: Gateway, cid: str, amount: str, no: str = "CN-1") -> str:
+    return gw.call(
+        f"<create_aradjustment><customerid>{cid}</customerid>{legacy_date('2024-07-02', 'datecreated')}"
+        f"<adjustmentno>{no}</adjustmentno><aradjustmentitems><lineitem><glaccountno>4000</glaccountno>"
+        f"<amount>-{amount}</amount><locationid>E100</locationid></lineitem></aradjustmentitems>"
+        "</create_aradjustment>"
+    ).key()
+
+
+def _reverse(gw: Gateway, key: str, date: str = "2024-07-25") -> str:
+    return gw.call(
+        f'<reverse_arpayment key="{key}">{legacy_date(date, "datereversed")}</reverse_arpayment>'
+    ).key()
+
+
+def _customer_due(gw: Gateway, cid: str) -> str:
+    return (
+        gw.call(
+            f"<readByName><object>CUSTOMER</object><keys>{cid}</keys><fields>TOTALDUE</fields></readByName>"
+        )
+        .data()
+        .findtext("CUSTOMER/TOTALDUE", "")
+    )
+
+
+# -- 1: every application accumulates --------------------------------------------------------------
+def test_two_details_on_one_invoice_both_count_and_reversal_restores(gw: Gateway) -> None:
+    gw.customer("M1")
+    inv = gw.invoice("M1", "50")
+    pay = (
+        gw.call(_arpymt("M1", _detail(inv, "30"), _detail(inv, "20"))).data().findtext("arpymt/RECORDNO", "")
+    )
+    assert _state(gw, inv) == ("Paid", "50", "0")
+    assert gw.read("ARINVOICE", inv, "WHENPAID").findtext("WHENPAID") == "07/20/2024"
+    assert _customer_due(gw, "M1") == "0"
+    applied = [a.findtext("APPLIEDAMOUNT") for a in gw.read("ARPYMT", pay).findall("INVOICES")]
+    assert applied == ["30", "20"]
+    _reverse(gw, pay)
+    assert _state(gw, inv) == ("Posted", "0", "50")
+    assert gw.read("ARINVOICE", inv, "WHENPAID").findtext("WHENPAID") == ""
+    assert _customer_due(gw, "M1") == "50"
+
+
+def test_details_on_one_invoice_are_checked_against_the_running_total(gw: Gateway) -> None:
+    gw.customer("M2")
+    inv = gw.invoice("M2", "50")
+    over = gw.call(_arpymt("M2", _detail(inv, "30"), _detail(inv, "30")))
+    assert over.errors()[0]["errorno"] == "BL01001973"
+    assert "more than the amount due" in over.errors()[0]["description2"]
+    assert _state(gw, inv) == ("Posted", "0", "50")  # nothing of the refused payment stuck
+
+
+def test_cash_and_credit_on_separate_details_accumulate(gw: Gateway) -> None:
+    gw.customer("M3")
+    inv = gw.invoice("M3", "50")
+    adj = _credit_memo(gw, "M3", "20")
+    pay = gw.call(_arpymt("M3", _detail(inv, "30"), _detail(inv, adj=adj, adj_amount="20")))
+    key = pay.data().findtext("arpymt/RECORDNO", "")
+    assert _state(gw, inv) == ("Paid", "50", "0")
+    assert _state(gw, adj, "ARADJUSTMENT") == ("Paid", "-20", "0")
+    _reverse(gw, key)
+    assert _state(gw, inv) == ("Posted", "0", "50")
+    assert _state(gw, adj, "ARADJUSTMENT") == ("Posted", "0", "-20")
+
+
+def test_one_credit_on_two_details_is_checked_and_consumed_cumulatively(gw: Gateway) -> None:
+    gw.customer("M4")
+    inv1, inv2 = gw.invoice("M4", "10", invoiceno="A"), gw.invoice("M4", "10", invoiceno="B")
+    adj = _credit_memo(gw, "M4", "15")
+    too_much = gw.call(
+        _arpymt("M4", _detail(inv1, adj=adj, adj_amount="10"), _detail(inv2, adj=adj, adj_amount="10"))
+    )
+    assert "more than the credit available" in too_much.errors()[0]["description2"]
+    gw.call(
+        _arpymt("M4", _detail(inv1, adj=adj, adj_amount="10"), _detail(inv2, adj=adj, adj_amount="5"))
+    ).data()
+    assert _state(gw, adj, "ARADJUSTMENT") == ("Paid", "-15", "0")
+    assert _state(gw, inv2) == ("Partially Paid", "5", "5")
+
+
+def test_line_level_entrykey_details_accumulate_on_invoice_and_lines(gw: Gateway) -> None:
+    gw.customer("M5")
+    two_lines = (
+        f"<create_invoice><customerid>M5</customerid>{legacy_date('2024-07-01', 'datecreated')}"
+        "<termname>N30</termname><invoiceno>L-1</invoiceno><invoiceitems>"
+        "<lineitem><glaccountno>4000</glaccountno><amount>30</amount><locationid>E100</locationid></lineitem>"
+        "<lineitem><glaccountno>4100</glaccountno><amount>20</amount><locationid>E100</locationid></lineitem>"
+        "</invoiceitems></create_invoice>"
+    )
+    inv = gw.call(two_lines).key()
+    lines = [
+        e.findtext("RECORDNO", "") for e in gw.read("ARINVOICE", inv).findall("ARINVOICEITEMS/arinvoiceitem")
+    ]
+    assert len(lines) == 2
+    over_line = gw.call(_arpymt("M5", _detail(inv, "25", entry=lines[1])))
+    assert "line" in over_line.errors()[0]["description2"]
+    foreign = gw.call(_arpymt("M5", _detail(inv, "5", entry="999999")))
+    assert foreign.errors()[0]["errorno"] == "DL03000005"
+    pay = gw.call(_arpymt("M5", _detail(inv, "30", entry=lines[0]), _detail(inv, "20", entry=lines[1])))
+    key = pay.data().findtext("arpymt/RECORDNO", "")
+    assert _state(gw, inv) == ("Paid", "50", "0")
+    paid = [
+        e.findtext("TOTALPAID") for e in gw.read("ARINVOICE", inv).findall("ARINVOICEITEMS/arinvoiceitem")
+    ]
+    assert paid == ["30", "20"]
+    _reverse(gw, key)
+    assert _state(gw, inv) == ("Posted", "0", "50")
+    paid = [
+        e.findtext("TOTALPAID") for e in gw.read("ARINVOICE", inv).findall("ARINVOICEITEMS/arinvoiceitem")
+    ]
+    assert paid == ["0", "0"]
+
+
+def test_legacy_create_arpayment_two_items_for_one_invoice(gw: Gateway) -> None:
+    gw.customer("M6")
+    inv = gw.invoice("M6", "50")
+    pay = gw.call(_legacy_payment("M6", (inv, "30"), (inv, "20"), amount="50")).key()
+    assert _state(gw, inv) == ("Paid", "50", "0")
+    assert gw.read("ARPYMT", pay, "TOTALPAID").findtext("TOTALPAID") == "50"
+    _reverse(gw, pay)
+    assert _state(gw, inv) == ("Posted", "0", "50")
