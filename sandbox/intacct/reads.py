@@ -166,7 +166,9 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
             "DL02000001", f"returnFormat {fmt} is not supported by the sandbox", description="Invalid format"
         )
     pred = compile_sql(obj, text(el, "query"), lambda n: check_field(obj, n, relations=False))
-    rows, _ = _rows(ctx, obj, pred, showprivate=True, docparid=text(el, "docparid"))
+    # readByQuery has no options element (3.0 DTD), so it can never ask for private data: a
+    # top-level session sees only shared records, like query without showprivate.
+    rows, _ = _rows(ctx, obj, pred, showprivate=False, docparid=text(el, "docparid"))
     tag = obj.lower()
     rendered = [flat_element(tag, obj, [(f, r.get(f, "")) for f in fields]) for r in rows]
     ctx.transactions += 1
@@ -232,7 +234,8 @@ def fn_read(ctx: Ctx, el: Element) -> list[Element]:
         if not k.isdigit():
             raise fail("DL02000001", f"Invalid key {k}: keys are record numbers", description="Invalid key")
         rec = ctx.store.get(ctx.company, obj, int(k))
-        if rec is not None and ctx.visible(obj, rec, True):
+        # Same rule as readByQuery: no showprivate here, so no entity-private records at top level.
+        if rec is not None and ctx.visible(obj, rec, False):
             recs.append(rec)
     ctx.transactions += 1
     return [_read_data(ctx, obj, recs, fields)]
@@ -246,7 +249,7 @@ def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
     for k in (k.strip() for k in text(el, "keys").split(",")):
         if k:
             recs.extend(
-                r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, True)
+                r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, False)
             )
     ctx.transactions += 1
     return [_read_data(ctx, obj, recs, fields)]

@@ -187,9 +187,9 @@ class Gateway:
     def invoice(self, cid: str, amount: str = "100.00", **kwargs: Any) -> str:
         return self.call(self.invoice_xml(cid, amount, **kwargs)).key()
 
-    def read(self, obj: str, key: str, fields: str = "*") -> Element:
+    def read(self, obj: str, key: str, fields: str = "*", **kwargs: Any) -> Element:
         data = self.call(
-            f"<read><object>{obj}</object><keys>{key}</keys><fields>{fields}</fields></read>"
+            f"<read><object>{obj}</object><keys>{key}</keys><fields>{fields}</fields></read>", **kwargs
         ).data()
         rec = data.find(obj)
         assert rec is not None, f"{obj} {key} not found"

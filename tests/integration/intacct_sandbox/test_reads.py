@@ -172,6 +172,37 @@ def test_showprivate_reveals_entity_records_at_top_level(gw: Gateway) -> None:
     assert {c.findtext("CUSTOMERID") for c in in_entity} == {"P1", "T1"}
 
 
+def test_every_read_function_hides_entity_private_records_at_top_level(gw: Gateway) -> None:
+    sid = gw.session_id(entity="E100")
+    entity = f"<sessionid>{sid}</sessionid>"
+    key = (
+        gw.call(
+            "<create><CUSTOMER><CUSTOMERID>P2</CUSTOMERID><NAME>Private</NAME></CUSTOMER></create>",
+            auth=entity,
+        )
+        .data()
+        .findtext("customer/RECORDNO", "")
+    )
+    gw.customer("T2", "Top")
+    rbq = "<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID</fields><query></query></readByQuery>"
+    by_name = (
+        "<readByName><object>CUSTOMER</object><keys>P2,T2</keys><fields>CUSTOMERID</fields></readByName>"
+    )
+    by_key = f"<read><object>CUSTOMER</object><keys>{key}</keys><fields>CUSTOMERID</fields></read>"
+    top = gw.post([rbq, by_name, by_key])
+    assert [c.findtext("CUSTOMERID") for c in top.data(0)] == ["T2"]
+    assert top.data(0).get("totalcount") == "1"
+    assert [c.findtext("CUSTOMERID") for c in top.data(1)] == ["T2"]
+    assert top.data(2).get("count") == "0"
+    inside = gw.post([rbq, by_name, by_key], auth=entity)
+    assert sorted(c.findtext("CUSTOMERID", "") for c in inside.data(0)) == ["P2", "T2"]
+    assert sorted(c.findtext("CUSTOMERID", "") for c in inside.data(1)) == ["P2", "T2"]
+    assert [c.findtext("CUSTOMERID") for c in inside.data(2)] == ["P2"]
+    # The other entity does not see E100's private customer either.
+    other = gw.post([rbq], auth=f"<sessionid>{gw.session_id(entity='E200')}</sessionid>")
+    assert [c.findtext("CUSTOMERID") for c in other.data(0)] == ["T2"]
+
+
 def test_read_by_query_grammar_lowercase_and_read_more(gw: Gateway) -> None:
     _customers(gw, 7)
     q = "(CUSTOMERID IN ('C001','C002','C003') OR NAME LIKE 'Customer 7%') AND NOT STATUS = 'inactive'"

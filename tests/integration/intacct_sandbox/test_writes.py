@@ -135,7 +135,7 @@ def test_entity_session_defaults_line_location(gw: Gateway) -> None:
     gw.customer("ENT")
     sid = gw.session_id(entity="E200")
     key = gw.call(gw.invoice_xml("ENT", location=""), auth=f"<sessionid>{sid}</sessionid>").key()
-    inv = gw.read("ARINVOICE", key)
+    inv = gw.read("ARINVOICE", key, auth=f"<sessionid>{sid}</sessionid>")
     assert inv.findtext("MEGAENTITYID") == "E200"
     assert inv.findtext("ARINVOICEITEMS/arinvoiceitem/LOCATIONID") == "E200"
 
