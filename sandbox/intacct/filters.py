@@ -67,15 +67,20 @@ def _bad_date(name: str, text: str) -> IntacctError:
     )
 
 
-def _compare(obj: str, name: str, op: str, literal: str) -> Predicate:
-    target = sort_key(obj, name, literal)
+def _fold(key: SortKey, ci: bool) -> SortKey:
+    """caseinsensitive: text compares lowercased (numbers and dates are unaffected)."""
+    return (key[0], key[1].lower()) if ci and isinstance(key[1], str) else key
+
+
+def _compare(obj: str, name: str, op: str, literal: str, ci: bool = False) -> Predicate:
+    target = _fold(sort_key(obj, name, literal), ci)
 
     def pred(get: Getter) -> bool:
         actual = get(name)
         if actual == "":
             # SQL semantics: nothing compares to NULL except via isnull.
             return op == "!=" and literal != ""
-        key = sort_key(obj, name, actual)
+        key = _fold(sort_key(obj, name, actual), ci)
         if op == "=":
             return key == target
         if op == "!=":
@@ -94,9 +99,9 @@ def _compare(obj: str, name: str, op: str, literal: str) -> Predicate:
     return pred
 
 
-def _like(name: str, pattern: str, negate: bool) -> Predicate:
+def _like(name: str, pattern: str, negate: bool, ci: bool = False) -> Predicate:
     regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    compiled = re.compile(f"^{regex}$", re.DOTALL)
+    compiled = re.compile(f"^{regex}$", re.DOTALL | (re.IGNORECASE if ci else 0))
 
     def pred(get: Getter) -> bool:
         actual = get(name)
@@ -107,14 +112,14 @@ def _like(name: str, pattern: str, negate: bool) -> Predicate:
     return pred
 
 
-def _in(obj: str, name: str, values: list[str], negate: bool) -> Predicate:
-    keys = {sort_key(obj, name, v) for v in values}
+def _in(obj: str, name: str, values: list[str], negate: bool, ci: bool = False) -> Predicate:
+    keys = {_fold(sort_key(obj, name, v), ci) for v in values}
 
     def pred(get: Getter) -> bool:
         actual = get(name)
         if actual == "":
             return False
-        return (sort_key(obj, name, actual) in keys) != negate
+        return (_fold(sort_key(obj, name, actual), ci) in keys) != negate
 
     return pred
 
@@ -146,11 +151,12 @@ def _schema_error(text: str) -> IntacctError:
     return fail("XL03000003", text, description="XML Parse schema error")
 
 
-def compile_filter(obj: str, node: Element, check: FieldCheck) -> Predicate:
-    """Compile one filter operator element (the single child of <filter>)."""
+def compile_filter(obj: str, node: Element, check: FieldCheck, ci: bool = False) -> Predicate:
+    """Compile one filter operator element (the single child of <filter>); `ci` is the
+    caseinsensitive option, applied to every comparison."""
     tag = node.tag
     if tag in ("and", "or"):
-        parts = [compile_filter(obj, child, check) for child in node]
+        parts = [compile_filter(obj, child, check, ci) for child in node]
         if len(parts) < 2:
             raise _schema_error(
                 f"Error 1871: Element '{tag}': Missing child element(s). Expected two or more."
@@ -164,22 +170,22 @@ def compile_filter(obj: str, node: Element, check: FieldCheck) -> Predicate:
     if tag in _COMPARISONS:
         if len(values) != 1:
             raise _schema_error(f"Error 1871: Element '{tag}': Expected exactly one value.")
-        return _compare(obj, name, _COMPARISONS[tag], filter_value(obj, name, values[0]))
+        return _compare(obj, name, _COMPARISONS[tag], filter_value(obj, name, values[0]), ci)
     if tag == "between":
         if len(values) != 2:
             raise _schema_error("Error 1871: Element 'between': Expected exactly two values.")
         low, high = (filter_value(obj, name, v) for v in values)
-        return _all([_compare(obj, name, ">=", low), _compare(obj, name, "<=", high)])
+        return _all([_compare(obj, name, ">=", low, ci), _compare(obj, name, "<=", high, ci)])
     if tag in ("in", "notin"):
         if not values:
             raise _schema_error(
                 f"Error 1871: Element '{tag}': Missing child element(s). Expected is ( value )."
             )
-        return _in(obj, name, [filter_value(obj, name, v) for v in values], tag == "notin")
+        return _in(obj, name, [filter_value(obj, name, v) for v in values], tag == "notin", ci)
     if tag in ("like", "notlike"):
         if len(values) != 1:
             raise _schema_error(f"Error 1871: Element '{tag}': Expected exactly one value.")
-        return _like(name, values[0], tag == "notlike")
+        return _like(name, values[0], tag == "notlike", ci)
     if tag in ("isnull", "isnotnull"):
         return _null(name, tag == "isnotnull")
     raise _schema_error(f"Error 1871: Element '{tag}': This element is not expected.")
@@ -187,9 +193,14 @@ def compile_filter(obj: str, node: Element, check: FieldCheck) -> Predicate:
 
 # -- readByQuery query string ------------------------------------------------------------------------
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|<>|!=|=|<|>)"
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|<>|!=|=|<|>)"
     r"|(?P<punct>[(),])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
 )
+
+
+def _unquote(body: str) -> str:
+    """The documented escape is a backslash ('Jane\\'s Deli'); SQL's doubled quote is accepted too."""
+    return re.sub(r"\\(.)|''", lambda m: m.group(1) if m.group(1) is not None else "'", body, flags=re.DOTALL)
 
 
 class _Parser:
@@ -207,7 +218,7 @@ class _Parser:
             kind = m.lastgroup or ""
             value = m.group(kind)
             if kind == "str":
-                value = value[1:-1].replace("''", "'")
+                value = _unquote(value[1:-1])
             self.tokens.append((kind, value))
         self.i = 0
 

@@ -86,16 +86,16 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
             "'xs:nonNegativeInteger'."
         )
     pagesize, offset = int(pagesize_text), int(offset_text)
+    options = el.find("options")
+    showprivate = options is not None and text(options, "showprivate").lower() == "true"
+    caseinsensitive = options is not None and text(options, "caseinsensitive").lower() == "true"
     pred: Predicate = lambda get: True  # noqa: E731
     flt = el.find("filter")
     if flt is not None:
         ops = list(flt)
         if len(ops) != 1:
             raise schema_error("Error 1871: Element 'filter': exactly one top-level operator is expected.")
-        pred = compile_filter(obj, ops[0], lambda n: check_field(obj, n))
-    options = el.find("options")
-    showprivate = options is not None and text(options, "showprivate").lower() == "true"
-    caseinsensitive = options is not None and text(options, "caseinsensitive").lower() == "true"
+        pred = compile_filter(obj, ops[0], lambda n: check_field(obj, n), caseinsensitive)
     order: list[tuple[str, bool]] = []
     orderby = el.find("orderby")
     if orderby is not None:

@@ -203,6 +203,56 @@ def test_every_read_function_hides_entity_private_records_at_top_level(gw: Gatew
     assert [c.findtext("CUSTOMERID") for c in other.data(0)] == ["T2"]
 
 
+def test_read_by_query_accepts_backslash_escaped_quotes(gw: Gateway) -> None:
+    gw.customer("Q1", "Jane's Deli")
+    gw.customer("Q2", "Janes Deli")
+    gw.customer("Q3", "Back\\slash")
+
+    def names(query: str) -> list[str]:
+        data = gw.call(
+            f"<readByQuery><object>CUSTOMER</object><fields>NAME</fields><query>{query}</query></readByQuery>"
+        ).data()
+        return [c.findtext("NAME", "") for c in data]
+
+    assert names("NAME = 'Jane\\'s Deli'") == ["Jane's Deli"]
+    assert names("NAME LIKE 'Jane\\'s%' OR NAME IN ('x', 'Janes Deli')") == ["Jane's Deli", "Janes Deli"]
+    assert names("NAME = 'Jane''s Deli'") == ["Jane's Deli"]
+    assert names("NAME = 'Back\\\\slash'") == ["Back\\slash"]
+    unterminated = gw.call(
+        "<readByQuery><object>CUSTOMER</object><fields>NAME</fields><query>NAME = 'Jane\\'</query></readByQuery>"
+    )
+    assert unterminated.errors()[0]["errorno"] == "DL02000001"
+
+
+def test_query_caseinsensitive_option_applies_to_every_comparison(gw: Gateway) -> None:
+    gw.customer("abc-1", "Acme Corp")
+    gw.customer("ABC-2", "acme corp")
+    gw.customer("XYZ-3", "Other")
+    ci = "<options><caseinsensitive>true</caseinsensitive></options>"
+
+    def ids(flt: str, options: str = "") -> list[str]:
+        data = gw.call(_query("CUSTOMER", ["CUSTOMERID"], f"<filter>{flt}</filter>{options}")).data()
+        return [c.findtext("CUSTOMERID", "") for c in data]
+
+    eq = "<equalto><field>NAME</field><value>ACME CORP</value></equalto>"
+    like = "<like><field>CUSTOMERID</field><value>abc%</value></like>"
+    in_ = "<in><field>CUSTOMERID</field><value>abc-2</value><value>xyz-3</value></in>"
+    notin = "<notin><field>CUSTOMERID</field><value>ABC-1</value></notin>"
+    ne = "<notequalto><field>NAME</field><value>ACME CORP</value></notequalto>"
+    gt = "<greaterthan><field>CUSTOMERID</field><value>abc-9</value></greaterthan>"
+    assert ids(eq) == []
+    assert ids(eq, ci) == ["abc-1", "ABC-2"]
+    assert ids(like) == ["abc-1"]
+    assert ids(like, ci) == ["abc-1", "ABC-2"]
+    assert ids(in_) == []
+    assert ids(in_, ci) == ["ABC-2", "XYZ-3"]
+    assert ids(notin, ci) == ["ABC-2", "XYZ-3"]
+    assert ids(ne, ci) == ["XYZ-3"]
+    assert ids(gt, ci) == ["XYZ-3"]
+    both = f"<and>{eq}<like><field>CUSTOMERID</field><value>ABC-%</value></like></and>"
+    assert ids(both, ci) == ["abc-1", "ABC-2"]
+
+
 def test_read_by_query_grammar_lowercase_and_read_more(gw: Gateway) -> None:
     _customers(gw, 7)
     q = "(CUSTOMERID IN ('C001','C002','C003') OR NAME LIKE 'Customer 7%') AND NOT STATUS = 'inactive'"
