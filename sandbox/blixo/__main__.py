@@ -8,7 +8,12 @@ import signal
 import sys
 import threading
 
-from sandbox.blixo.server import DEFAULT_API_KEY, DEFAULT_CONCURRENCY, start_server
+from sandbox.blixo.server import (
+    DEFAULT_API_KEY,
+    DEFAULT_CONCURRENCY,
+    IDEMPOTENCY_WAIT_SECONDS,
+    start_server,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated seconds between delivery attempts (default: hourly, 48 attempts)",
     )
+    parser.add_argument(
+        "--idempotency-wait",
+        type=float,
+        default=IDEMPOTENCY_WAIT_SECONDS,
+        help="seconds a request waits for an in-flight request with the same Idempotency-Key before 409",
+    )
     parser.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
     args = parser.parse_args(argv)
     delays = (
@@ -37,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         extra_api_keys=tuple(args.extra_api_key),
         max_concurrency=args.max_concurrency,
         webhook_retry_delays=delays,
+        idempotency_wait_seconds=args.idempotency_wait,
         verbose=args.verbose,
     )
     # One JSON line on stdout so scripts (make up) can read the URL, even with --port 0.

@@ -76,7 +76,8 @@ def ts(moment: datetime) -> str:
 
 def parse_ts(text: str, param: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip().replace(" ", "+"))
+        # "+" arrives as " " from an unencoded query string; "z"/"t" are as valid as "Z"/"T".
+        moment = datetime.fromisoformat(text.strip().replace(" ", "+").upper())
     except ValueError:
         raise bad(f"{param} must be an ISO-8601 timestamp, e.g. 2024-01-31T12:00:00Z", param) from None
     if moment.tzinfo is None:  # a naive timestamp is read as UTC
@@ -88,7 +89,9 @@ class Clock:
     """Wall clock plus an adjustable offset (to test 24 h expiry); every reading is unique.
 
     Strictly increasing readings keep `updatedAfter` unambiguous: two writes never share an
-    `updatedAt`.
+    `updatedAt`. The clock therefore never goes back while data exists: a smaller offset is
+    raised to the latest reading (from there it advances with real time). `reset` forgets the
+    readings, because the data they stamped is gone, and returns to real time.
     """
 
     def __init__(self) -> None:
@@ -99,7 +102,7 @@ class Clock:
     def now(self) -> datetime:
         with self._lock:
             us = int((time.time() + self._offset) * 1_000_000)
-            us = max(us, self._last_us + 1)
+            us = max(us, self._last_us + 1)  # two readings in the same microsecond
             self._last_us = us
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
@@ -112,4 +115,11 @@ class Clock:
 
     def set_offset(self, seconds: float) -> None:
         with self._lock:
-            self._offset = seconds
+            # Never behind the last reading: moving back would stamp new writes before old ones.
+            floor = self._last_us / 1_000_000 - time.time()
+            self._offset = max(seconds, floor)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+            self._last_us = 0

@@ -15,6 +15,31 @@ PAYMENT_METHODS = ("check", "cash", "ach", "wire", "credit_card", "other")
 # Convenience fees are surcharges on online payments.
 FEE_METHODS = ("credit_card", "ach")
 
+
+def _drop_nulls(body: JsonObj, fields: tuple[str, ...]) -> JsonObj:
+    """`null` for a field that has a default means "not set": the default on create, unchanged
+    on PATCH (clearing a currency or a status would leave the object invalid). Other optional
+    fields take `null` as "clear"."""
+    return {k: x for k, x in body.items() if not (x is None and k in fields)}
+
+
+def _required(body: JsonObj, *names: str) -> None:
+    for name in names:
+        if body.get(name) is None:
+            raise bad(f"{name} is required", name)
+
+
+def _number(tx: Tx, kind: str, field: str, value: Any, own_id: str) -> str | None:
+    """An object's number (customerNo, invoiceNo, creditNoteNo): unique per account; `null`
+    leaves it unset (generated on create) or clears it (PATCH)."""
+    if value is None:
+        return None
+    number = v.string(value, field, max_len=64)
+    if tx.number_taken(kind, number, own_id):
+        raise bad(f"{field} {number} is already used", field)
+    return number
+
+
 # ---------------------------------------------------------------------------------------------
 # customers
 
@@ -34,10 +59,7 @@ def _address(value: Any) -> JsonObj | None:
 
 def _apply_customer_fields(tx: Tx, cust: JsonObj, body: JsonObj) -> None:
     if "customerNo" in body:
-        number = v.string(body["customerNo"], "customerNo", max_len=64)
-        if tx.number_taken("customer", number, cust["id"]):
-            raise bad(f"customerNo {number} is already used by another customer", "customerNo")
-        cust["customerNo"] = number
+        cust["customerNo"] = _number(tx, "customer", "customerNo", body["customerNo"], cust["id"])
     if "name" in body:
         cust["name"] = v.string(body["name"], "name")
     if "email" in body:
@@ -56,10 +78,13 @@ def _apply_customer_fields(tx: Tx, cust: JsonObj, body: JsonObj) -> None:
         cust["metadata"] = v.metadata(body["metadata"], cust.get("metadata"))
 
 
+CUSTOMER_DEFAULTED = ("currency", "status")
+
+
 def create_customer(tx: Tx, body: JsonObj) -> JsonObj:
     v.check_keys(body, CUSTOMER_FIELDS)
-    if "name" not in body:
-        raise bad("name is required", "name")
+    body = _drop_nulls(body, CUSTOMER_DEFAULTED)
+    _required(body, "name")
     cust: JsonObj = {
         "id": tx.new_id("customer"),
         "customerNo": None,
@@ -80,6 +105,7 @@ def create_customer(tx: Tx, body: JsonObj) -> JsonObj:
 
 def update_customer(tx: Tx, cust_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, CUSTOMER_FIELDS)
+    body = _drop_nulls(body, CUSTOMER_DEFAULTED)
     cust = tx.require("customer", cust_id)
     _apply_customer_fields(tx, cust, body)
     return tx.save("customer", cust)
@@ -118,25 +144,40 @@ def _items(value: Any) -> list[JsonObj]:
         p = f"items[{i}]"
         item = v.obj(raw, p)
         v.check_keys(item, ITEM_FIELDS, prefix=f"{p}.")
-        if "name" not in item:
-            raise bad(f"{p}.name is required", f"{p}.name")
-        quantity = v.decimal(item.get("quantity", 1), f"{p}.quantity")
+        name = None if item.get("name") is None else v.string(item["name"], f"{p}.name")
+        description = v.opt_string(item.get("description"), f"{p}.description", max_len=2000)
+        if name is None and not (description or "").strip():
+            raise bad(f"{p} needs a name or a description", f"{p}.name")
+        raw_quantity = item.get("quantity")
+        quantity = Decimal(1) if raw_quantity is None else v.snap(v.decimal(raw_quantity, f"{p}.quantity"), 4)
         if quantity <= 0:
             raise bad(f"{p}.quantity must be greater than 0", f"{p}.quantity")
         if v.places(quantity) > 4:
             raise bad(f"{p}.quantity must have at most 4 decimal places", f"{p}.quantity")
-        if "unitPrice" not in item:
-            raise bad(f"{p}.unitPrice is required", f"{p}.unitPrice")
-        unit_price = v.amount(item["unitPrice"], f"{p}.unitPrice", allow_negative=True)
+        if item.get("unitPrice") is not None:
+            unit_price = v.amount(item["unitPrice"], f"{p}.unitPrice", allow_negative=True)
+        elif item.get("amount") is not None:
+            # A line given by its amount: the unit price follows, if it is a whole number of cents
+            # (otherwise the stored line could not reproduce the amount it was sent with).
+            given = v.amount(item["amount"], f"{p}.amount", allow_negative=True)
+            unit_price = given / quantity
+            if v.places(unit_price) > 2:
+                raise bad(
+                    f"{p}.amount {given} / quantity {quantity} is not a whole number of cents; send unitPrice",
+                    f"{p}.amount",
+                )
+            unit_price = money(unit_price)
+        else:
+            raise bad(f"{p}.unitPrice is required (or amount)", f"{p}.unitPrice")
         line_amount = money(quantity * unit_price)
-        if "amount" in item and item["amount"] is not None:
-            given = v.decimal(item["amount"], f"{p}.amount")
+        if item.get("amount") is not None:
+            given = v.snap(v.decimal(item["amount"], f"{p}.amount"), 2)
             if given != line_amount:
                 raise bad(f"{p}.amount must equal quantity x unitPrice ({line_amount})", f"{p}.amount")
         out.append(
             {
-                "name": v.string(item["name"], f"{p}.name"),
-                "description": v.opt_string(item.get("description"), f"{p}.description", max_len=2000),
+                "name": name,
+                "description": description,
                 "quantity": quantity.normalize() if quantity == quantity.to_integral() else quantity,
                 "unitPrice": unit_price,
                 "amount": line_amount,
@@ -160,7 +201,7 @@ def _adjustments(value: Any, param: str) -> list[JsonObj]:
         rate = adj.get("rate")
         entry: JsonObj = {"name": v.opt_string(adj.get("name"), f"{p}.name"), "rate": None, "amount": ZERO}
         if rate is not None:  # the amount is computed from the rate; an echoed amount is ignored
-            number = v.decimal(rate, f"{p}.rate")
+            number = v.snap(v.decimal(rate, f"{p}.rate"), 4)
             if not 0 <= number <= 100 or v.places(number) > 4:
                 raise bad(f"{p}.rate must be a percentage between 0 and 100 (at most 4 places)", f"{p}.rate")
             entry["rate"] = number
@@ -172,19 +213,38 @@ def _adjustments(value: Any, param: str) -> list[JsonObj]:
     return out
 
 
-def _compute_totals(doc: JsonObj) -> None:
+def _flat_total(body: JsonObj | None, array: str, flat: str) -> Decimal | None:
+    """A flat `discountTotal`/`taxTotal` sent without its `discounts`/`taxes` array (the contract
+    knows only the totals). With the array, the total is an echo checked by `_check_echoes`."""
+    if body is None or body.get(flat) is None or body.get(array) is not None:
+        return None
+    return v.amount(body[flat], flat)
+
+
+def _settle(doc: JsonObj, array: str, base: Decimal, wanted: Decimal | None) -> Decimal:
+    """Sum the discounts or taxes (rates on `base`); a different flat total replaces them."""
+    for entry in doc[array]:
+        if entry["rate"] is not None:
+            entry["amount"] = money(base * entry["rate"] / HUNDRED)
+    total = money(sum((e["amount"] for e in doc[array]), ZERO))
+    if wanted is not None and wanted != total:
+        # The same value is an echo and keeps rate-based entries (they follow later item edits).
+        doc[array] = [{"name": None, "rate": None, "amount": wanted}]
+        total = wanted
+    return total
+
+
+def _compute_totals(doc: JsonObj, body: JsonObj | None = None) -> None:
+    """Totals from the lines; `body` (None for a locked document) may set flat totals."""
     subtotal = money(sum((i["amount"] for i in doc["items"]), ZERO))
-    for d in doc["discounts"]:
-        if d["rate"] is not None:
-            d["amount"] = money(subtotal * d["rate"] / HUNDRED)
-    discount_total = money(sum((d["amount"] for d in doc["discounts"]), ZERO))
+    flat_discount = _flat_total(body, "discounts", "discountTotal")
+    flat_tax = _flat_total(body, "taxes", "taxTotal")
+    discount_total = _settle(doc, "discounts", subtotal, flat_discount)
     if discount_total > max(subtotal, ZERO):
-        raise bad("discounts must not exceed the subtotal", "discounts")
+        param = "discountTotal" if flat_discount is not None else "discounts"
+        raise bad(f"{param} must not exceed the subtotal ({subtotal})", param)
     taxable = subtotal - discount_total
-    for t in doc["taxes"]:
-        if t["rate"] is not None:
-            t["amount"] = money(taxable * t["rate"] / HUNDRED)
-    tax_total = money(sum((t["amount"] for t in doc["taxes"]), ZERO))
+    tax_total = _settle(doc, "taxes", taxable, flat_tax)
     total = money(taxable + tax_total)
     if total < 0:
         raise bad("The document total must not be negative", "items")
@@ -194,17 +254,16 @@ def _compute_totals(doc: JsonObj) -> None:
 def _check_echoes(body: JsonObj, doc: JsonObj, fields: tuple[str, ...]) -> None:
     """Computed fields may be sent back as read, but must equal what the ledger computes."""
     for name in fields:
-        if name in body and body[name] is not None and v.decimal(body[name], name) != doc[name]:
+        if name in body and body[name] is not None and v.snap(v.decimal(body[name], name), 2) != doc[name]:
             raise bad(f"{name} is computed ({doc[name]}); it cannot be set to {body[name]}", name)
 
 
 def _apply_document_fields(tx: Tx, kind: str, doc: JsonObj, body: JsonObj, number_field: str) -> None:
     if number_field in body:
-        number = v.string(body[number_field], number_field, max_len=64)
-        if tx.number_taken(kind, number, doc["id"]):
-            raise bad(f"{number_field} {number} is already used", number_field)
-        doc[number_field] = number
+        doc[number_field] = _number(tx, kind, number_field, body[number_field], doc["id"])
     if "customerId" in body:
+        if body["customerId"] is None:
+            raise bad("customerId is required; it cannot be cleared", "customerId")
         customer = tx.require("customer", body["customerId"], "customerId")
         doc["customerId"] = customer["id"]
         if "currency" not in body and doc.get("currency") is None:
@@ -250,6 +309,7 @@ INVOICE_FIELDS = frozenset(
     }
 )
 INVOICE_COMPUTED = (*TOTAL_FIELDS, "amountPaid", "amountCredited", "balance")
+DOCUMENT_DEFAULTED = ("currency", "issueDate", "status")
 
 
 def refresh_invoice(tx: Tx, inv: JsonObj) -> JsonObj:
@@ -291,9 +351,8 @@ def _invoice_dates_and_text(inv: JsonObj, body: JsonObj) -> None:
 
 def create_invoice(tx: Tx, body: JsonObj) -> JsonObj:
     v.check_keys(body, INVOICE_FIELDS | set(INVOICE_COMPUTED))
-    for required in ("customerId", "items"):
-        if required not in body:
-            raise bad(f"{required} is required", required)
+    body = _drop_nulls(body, (*DOCUMENT_DEFAULTED, "paymentTerms"))  # null terms: the customer's
+    _required(body, "customerId", "items")
     status = v.choice(body.get("status", "issued"), "status", ("draft", "issued"))
     inv: JsonObj = {
         "id": tx.new_id("invoice"),
@@ -321,7 +380,7 @@ def create_invoice(tx: Tx, body: JsonObj) -> JsonObj:
     if "paymentTerms" not in body:
         inv["paymentTerms"] = tx.require("customer", inv["customerId"])["paymentTerms"]
     _invoice_dates_and_text(inv, body)
-    _compute_totals(inv)
+    _compute_totals(inv, body)
     refresh_invoice(tx, inv)
     _check_echoes(body, inv, INVOICE_COMPUTED)
     if inv["invoiceNo"] is None:
@@ -331,6 +390,7 @@ def create_invoice(tx: Tx, body: JsonObj) -> JsonObj:
 
 def update_invoice(tx: Tx, inv_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, INVOICE_FIELDS | set(INVOICE_COMPUTED))
+    body = _drop_nulls(body, DOCUMENT_DEFAULTED)
     inv = tx.require("invoice", inv_id)
     if inv["status"] == "voided":
         _only_metadata(body, "This invoice is voided", inv)
@@ -345,7 +405,7 @@ def update_invoice(tx: Tx, inv_id: str, body: JsonObj) -> JsonObj:
         inv["status"] = wanted
     _apply_document_fields(tx, "invoice", inv, body, "invoiceNo")
     _invoice_dates_and_text(inv, body)
-    _compute_totals(inv)
+    _compute_totals(inv, body)
     refresh_invoice(tx, inv)
     _check_echoes(body, inv, INVOICE_COMPUTED)
     return tx.save("invoice", inv)
@@ -418,9 +478,8 @@ def _apply_credit_note_to_invoice(tx: Tx, cn: JsonObj) -> None:
 
 def create_credit_note(tx: Tx, body: JsonObj) -> JsonObj:
     v.check_keys(body, CREDIT_NOTE_FIELDS | set(CREDIT_NOTE_COMPUTED))
-    for required in ("customerId", "items"):
-        if required not in body:
-            raise bad(f"{required} is required", required)
+    body = _drop_nulls(body, DOCUMENT_DEFAULTED)
+    _required(body, "customerId", "items")
     status = v.choice(body.get("status", "open"), "status", ("draft", "open"))
     cn: JsonObj = {
         "id": tx.new_id("credit_note"),
@@ -443,7 +502,7 @@ def create_credit_note(tx: Tx, body: JsonObj) -> JsonObj:
     _apply_document_fields(tx, "credit_note", cn, body, "creditNoteNo")
     if body.get("invoiceId") is not None:
         cn["invoiceId"] = tx.require("invoice", body["invoiceId"], "invoiceId")["id"]
-    _compute_totals(cn)
+    _compute_totals(cn, body)
     refresh_credit_note(tx, cn)
     if cn["creditNoteNo"] is None:
         cn["creditNoteNo"] = _free_number(tx, "credit_note", "CN")
@@ -455,7 +514,9 @@ def create_credit_note(tx: Tx, body: JsonObj) -> JsonObj:
 
 def update_credit_note(tx: Tx, cn_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, CREDIT_NOTE_FIELDS | set(CREDIT_NOTE_COMPUTED))
+    body = _drop_nulls(body, DOCUMENT_DEFAULTED)
     cn = tx.require("credit_note", cn_id)
+    editable = cn["status"] == "draft"  # after draft, flat totals may only be echoed
     if cn["status"] == "voided":
         _only_metadata(body, "This credit note is voided", cn)
     if cn["status"] != "draft":
@@ -471,7 +532,7 @@ def update_credit_note(tx: Tx, cn_id: str, body: JsonObj) -> JsonObj:
         cn["invoiceId"] = (
             None if body["invoiceId"] is None else tx.require("invoice", body["invoiceId"], "invoiceId")["id"]
         )
-    _compute_totals(cn)
+    _compute_totals(cn, body if editable else None)
     refresh_credit_note(tx, cn)
     tx.touch("credit_note", cn["id"])
     if opening:
@@ -534,6 +595,8 @@ def _applied_to(tx: Tx, value: Any, pay: JsonObj) -> tuple[list[JsonObj], Decima
         p = f"appliedTo[{i}]"
         entry = v.obj(raw, p)
         kind = v.choice(entry.get("type"), f"{p}.type", tuple(APPLIED_FIELDS))
+        # One client model for every entry type sends the others' ids as null: nothing is lost.
+        entry = {k: x for k, x in entry.items() if x is not None or k in APPLIED_FIELDS[kind]}
         v.check_keys(entry, APPLIED_FIELDS[kind], prefix=f"{p}.")
         if "amount" not in entry:
             raise bad(f"{p}.amount is required", f"{p}.amount")
@@ -607,11 +670,20 @@ def _refresh(tx: Tx, touched: set[tuple[str, str]]) -> None:
         tx.save(kind, refresh_invoice(tx, doc) if kind == "invoice" else refresh_credit_note(tx, doc))
 
 
+PAYMENT_DEFAULTED = ("date", "currency", "method", "status")
+
+
+def _check_amount(pay: JsonObj) -> None:
+    """0 only for a payment that just applies credit notes (no cash moves); otherwise > 0."""
+    credit_only = bool(pay["appliedTo"]) and all(e["type"] == "credit_note" for e in pay["appliedTo"])
+    if pay["amount"] <= 0 and not credit_only:
+        raise bad("amount must be greater than 0 (0 only when appliedTo applies only credit notes)", "amount")
+
+
 def create_payment(tx: Tx, body: JsonObj) -> JsonObj:
     v.check_keys(body, PAYMENT_FIELDS | {"unappliedAmount", "status"})
-    for required in ("customerId", "amount"):
-        if required not in body:
-            raise bad(f"{required} is required", required)
+    body = _drop_nulls(body, PAYMENT_DEFAULTED)
+    _required(body, "customerId", "amount")
     if body.get("status", "succeeded") != "succeeded":
         raise bad("A payment is created succeeded; use void to cancel it", "status")
     customer = tx.require("customer", body["customerId"], "customerId")
@@ -620,7 +692,7 @@ def create_payment(tx: Tx, body: JsonObj) -> JsonObj:
         "customerId": customer["id"],
         "date": v.date_str(body["date"], "date") if "date" in body else tx.now.date().isoformat(),
         "currency": v.currency(body["currency"]) if "currency" in body else customer["currency"],
-        "amount": v.amount(body["amount"], "amount", positive=True),
+        "amount": v.amount(body["amount"], "amount"),
         "method": v.choice(body.get("method", "other"), "method", PAYMENT_METHODS),
         "reference": v.opt_string(body.get("reference"), "reference"),
         "appliedTo": [],
@@ -629,6 +701,7 @@ def create_payment(tx: Tx, body: JsonObj) -> JsonObj:
         "metadata": v.metadata(body.get("metadata")),
     }
     pay["appliedTo"], cash = _applied_to(tx, body.get("appliedTo"), pay)
+    _check_amount(pay)
     pay["unappliedAmount"] = money(pay["amount"] - cash)
     _check_echoes(body, pay, ("unappliedAmount",))
     tx.save("payment", pay)
@@ -638,6 +711,7 @@ def create_payment(tx: Tx, body: JsonObj) -> JsonObj:
 
 def update_payment(tx: Tx, pay_id: str, body: JsonObj) -> JsonObj:
     v.check_keys(body, PAYMENT_FIELDS | {"unappliedAmount", "status"})
+    body = _drop_nulls(body, PAYMENT_DEFAULTED)
     pay = tx.require("payment", pay_id)
     if pay["status"] == "voided":
         _only_metadata(body, "This payment is voided", pay)
@@ -654,7 +728,7 @@ def update_payment(tx: Tx, pay_id: str, body: JsonObj) -> JsonObj:
     if "method" in body:
         pay["method"] = v.choice(body["method"], "method", PAYMENT_METHODS)
     if "amount" in body:
-        pay["amount"] = v.amount(body["amount"], "amount", positive=True)
+        pay["amount"] = v.amount(body["amount"], "amount")
     if "metadata" in body:
         pay["metadata"] = v.metadata(body["metadata"], pay.get("metadata"))
     if pay["status"] != "voided" and {"amount", "method", "appliedTo"} & set(body):
@@ -665,6 +739,7 @@ def update_payment(tx: Tx, pay_id: str, body: JsonObj) -> JsonObj:
         _refresh(tx, touched)
         wanted = body["appliedTo"] if "appliedTo" in body else pay["appliedTo"]
         pay["appliedTo"], cash = _applied_to(tx, wanted, pay)
+        _check_amount(pay)
         pay["unappliedAmount"] = money(pay["amount"] - cash)
         touched |= _record_applications(tx, pay)
         _refresh(tx, touched)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import random
 import re
 import socket
@@ -30,6 +29,8 @@ from sandbox.blixo.repo import Tx
 DEFAULT_API_KEY = "blixo-sandbox-key"
 DEFAULT_CONCURRENCY = 20
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# How long a request waits for an earlier one with the same key to finish before answering 409.
+IDEMPOTENCY_WAIT_SECONDS = 30.0
 MAX_BODY_BYTES = 1 << 20
 MAX_PER_PAGE = 100
 
@@ -85,6 +86,7 @@ class App:
         *,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         retry_delays: list[float] | None = None,
+        idempotency_wait: float = IDEMPOTENCY_WAIT_SECONDS,
         verbose: bool = False,
     ) -> None:
         self.db = Database(db_path)
@@ -95,13 +97,16 @@ class App:
         self._initial_retry_delays = retry_delays
         self.limiter = Limiter(max_concurrency)
         self.idempotency_ttl = float(IDEMPOTENCY_TTL_SECONDS)
+        self._initial_idempotency_wait = float(idempotency_wait)
+        self.idempotency_wait = float(idempotency_wait)
         self.webhook_settings = wh.WebhookSettings()
         if retry_delays is not None:
             self.webhook_settings.retry_delays = list(retry_delays)
         self.deliverer = wh.Deliverer(self.db, self.webhook_settings)
         self._keys: dict[str, str] = {}
         self._keys_lock = threading.Lock()
-        self._idem_lock = threading.Lock()
+        # Keys of requests still running; a request with the same key waits on the condition.
+        self._idem_cond = threading.Condition()
         self._idem_in_flight: set[tuple[str, str]] = set()
         self.default_key = api_keys[0]
         with self.db.tx() as conn:
@@ -180,9 +185,10 @@ class App:
         query: dict[str, list[str]],
         key: str | None,
     ) -> Response:
-        fingerprint = hashlib.sha256(
-            f"{method} {path}\n{json.dumps(_plain(body), sort_keys=True)}".encode()
-        ).hexdigest()
+        # A key names one operation on one resource; the body does not count: a retry whose
+        # body was rebuilt slightly differently (key order, 10.5 vs "10.50", a fresh timestamp
+        # in metadata) is still the same operation and gets the first response.
+        fingerprint = f"{method} {path}"
         if key is not None:
             replay = self._claim_key(account, key, fingerprint)
             if replay is not None:
@@ -206,8 +212,9 @@ class App:
                     )
         finally:
             if key is not None:
-                with self._idem_lock:
+                with self._idem_cond:
                     self._idem_in_flight.discard((account, key))
+                    self._idem_cond.notify_all()
         if queued:
             self.deliverer.notify()
         failure = self.faults.error_after_write(method, path)
@@ -216,14 +223,24 @@ class App:
         return Response(status, text.encode())
 
     def _claim_key(self, account: str, key: str, fingerprint: str) -> Response | None:
-        """Replay the stored response, refuse a conflicting reuse, or mark the key in flight."""
-        with self._idem_lock:
-            if (account, key) in self._idem_in_flight:
-                raise ApiError(
-                    409,
-                    "A request with this Idempotency-Key is still in progress; retry later",
-                    "Idempotency-Key",
-                )
+        """Replay the stored response, refuse a reuse elsewhere, or mark the key in flight.
+
+        While a request with the same key runs, wait for it (up to `idempotency_wait`) and then
+        decide as if it had just arrived: replay what the first stored, or, if the first failed
+        (errors are not stored), run this one.
+        """
+        deadline = time.monotonic() + self.idempotency_wait
+        with self._idem_cond:
+            while (account, key) in self._idem_in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ApiError(
+                        409,
+                        f"A request with this Idempotency-Key is still in progress after "
+                        f"{self.idempotency_wait:g} s; retry later",
+                        "Idempotency-Key",
+                    )
+                self._idem_cond.wait(remaining)
             with self.db.tx() as conn:
                 row = conn.execute(
                     "SELECT fingerprint, status, body FROM idempotency "
@@ -234,8 +251,7 @@ class App:
                 if row[0] != fingerprint:
                     raise ApiError(
                         422,
-                        "This Idempotency-Key was already used with a different request "
-                        "(method, path or body); "
+                        f"This Idempotency-Key was already used for {row[0]}; "
                         "use a new key for a new request",
                         "Idempotency-Key",
                     )
@@ -316,12 +332,20 @@ class App:
             "concurrencyLimit": self.limiter.limit,
             "retryAfterSeconds": self.limiter.retry_after,
             "idempotencyTtlSeconds": self.idempotency_ttl,
+            "idempotencyWaitSeconds": self.idempotency_wait,
         }
 
     def _set_settings(self, body: JsonObj) -> JsonObj:
-        v.check_keys(body, {"concurrencyLimit", "retryAfterSeconds", "idempotencyTtlSeconds"})
+        v.check_keys(
+            body, {"concurrencyLimit", "retryAfterSeconds", "idempotencyTtlSeconds", "idempotencyWaitSeconds"}
+        )
+        wait = self.idempotency_wait
+        if "idempotencyWaitSeconds" in body:  # fractions allowed, so tests can wait milliseconds
+            wait = float(v.decimal(body["idempotencyWaitSeconds"], "idempotencyWaitSeconds"))
+            if not 0 <= wait <= 3600:
+                raise bad("idempotencyWaitSeconds must be from 0 to 3600", "idempotencyWaitSeconds")
         values = {}
-        for name in body:
+        for name in body.keys() - {"idempotencyWaitSeconds"}:
             value = body[name]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 10**7:
                 raise bad(f"{name} must be a non-negative integer", name)
@@ -331,6 +355,7 @@ class App:
         self.limiter.limit = values.get("concurrencyLimit", self.limiter.limit)
         self.limiter.retry_after = values.get("retryAfterSeconds", self.limiter.retry_after)
         self.idempotency_ttl = float(values.get("idempotencyTtlSeconds", self.idempotency_ttl))
+        self.idempotency_wait = wait
         return self._settings_json()
 
     def _set_webhook_settings(self, body: JsonObj) -> JsonObj:
@@ -350,7 +375,8 @@ class App:
         self.webhook_settings.retry_delays = list(delays) if delays is not None else fresh.retry_delays
         self.webhook_settings.duplicate_delivery = False
         self.webhook_settings.timeout_seconds = fresh.timeout_seconds
-        self.clock.set_offset(0)
+        self.clock.reset()
+        self.idempotency_wait = self._initial_idempotency_wait
         return {"reset": True}
 
     def _admin_account(self, query: dict[str, list[str]], body: JsonObj) -> str:
@@ -516,27 +542,24 @@ def _parse_body(method: str, raw: bytes) -> JsonObj:
     return body
 
 
-def _plain(value: Any) -> Any:
-    """Canonical form for fingerprints: 10.5 and 10.50 and "10.50" are different requests, by design."""
-    if isinstance(value, dict):
-        return {k: _plain(x) for k, x in value.items()}
-    if isinstance(value, list):
-        return [_plain(x) for x in value]
-    return str(value) if not isinstance(value, str | int | bool | None) else value
-
-
 def _first(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[-1] if values else None
 
 
-def _list(tx: Tx, kind: str, query: dict[str, list[str]]) -> JsonObj:
-    allowed = {"page", "perPage", "updatedAfter"} | ({"customerId"} if kind != "customer" else set())
+def _paging(query: dict[str, list[str]], allowed: set[str]) -> tuple[int, int]:
+    """Check the query's names (a typo such as `updated_after` is a 400) and read page/perPage."""
     for name in query:
         if name not in allowed:
             raise bad(f"Unknown query parameter {name}; supported: {', '.join(sorted(allowed))}", name)
     page = _int_param(_first(query, "page"), "page", 1, 1, 10**9)
     per_page = _int_param(_first(query, "perPage"), "perPage", MAX_PER_PAGE, 1, MAX_PER_PAGE)
+    return page, per_page
+
+
+def _list(tx: Tx, kind: str, query: dict[str, list[str]]) -> JsonObj:
+    allowed = {"page", "perPage", "updatedAfter"} | ({"customerId"} if kind != "customer" else set())
+    page, per_page = _paging(query, allowed)
     raw_after = _first(query, "updatedAfter")
     after = ts(parse_ts(raw_after, "updatedAfter")) if raw_after else None
     data, total = tx.list_objects(
@@ -556,7 +579,7 @@ def _int_param(raw: str | None, name: str, default: int, low: int, high: int) ->
 def _webhook_op(method: str, path: str, endpoint_id: str | None) -> Op:
     if endpoint_id is None:
         if method == "GET":
-            return lambda tx, _b, _q: (200, _all(wh.list_endpoints(tx.conn, tx.account)))
+            return lambda tx, _b, q: (200, _list_webhooks(tx, q))
         if method == "POST":
             return lambda tx, b, _q: (201, {"data": wh.create_endpoint(tx.conn, tx.account, b, tx.stamp)})
         raise _not_allowed(method, path, "GET, POST")
@@ -567,8 +590,10 @@ def _webhook_op(method: str, path: str, endpoint_id: str | None) -> Op:
     raise _not_allowed(method, path, "GET, DELETE")
 
 
-def _all(items: list[JsonObj]) -> JsonObj:
-    return {"data": items, "page": 1, "perPage": max(len(items), 1), "total": len(items)}
+def _list_webhooks(tx: Tx, query: dict[str, list[str]]) -> JsonObj:
+    page, per_page = _paging(query, {"page", "perPage"})
+    data = wh.list_endpoints(tx.conn, tx.account, page=page, per_page=per_page)
+    return {"data": data, "page": page, "perPage": per_page, "total": wh.count_endpoints(tx.conn, tx.account)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -680,6 +705,7 @@ def start_server(
     extra_api_keys: tuple[str, ...] = (),
     max_concurrency: int = DEFAULT_CONCURRENCY,
     webhook_retry_delays: list[float] | None = None,
+    idempotency_wait_seconds: float = IDEMPOTENCY_WAIT_SECONDS,
     verbose: bool = False,
 ) -> SandboxHandle:
     """Start the sandbox in a background thread; port 0 picks a free port."""
@@ -688,6 +714,7 @@ def start_server(
         (api_key, *extra_api_keys),
         max_concurrency=max_concurrency,
         retry_delays=webhook_retry_delays,
+        idempotency_wait=idempotency_wait_seconds,
         verbose=verbose,
     )
     try:

@@ -73,8 +73,21 @@ def places(number: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+FLOAT_NOISE = Decimal("1e-9")
+
+
+def snap(number: Decimal, digits: int) -> Decimal:
+    """Undo binary float noise (0.1 + 0.2 = 0.30000000000000004): a value within 1e-9 of
+    `digits` places is that value. Anything further off is left alone, so a genuinely more
+    precise input (1.005) still fails the places check instead of being rounded silently."""
+    if places(number) <= digits:
+        return number
+    rounded = number.quantize(Decimal(1).scaleb(-digits))
+    return rounded if abs(number - rounded) < FLOAT_NOISE else number
+
+
 def amount(value: Any, param: str, *, positive: bool = False, allow_negative: bool = False) -> Decimal:
-    number = decimal(value, param)
+    number = snap(decimal(value, param), 2)
     if places(number) > 2:
         raise bad(f"{param} must have at most 2 decimal places", param)
     if positive and number <= 0:

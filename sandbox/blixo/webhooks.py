@@ -101,7 +101,8 @@ def create_endpoint(conn: sqlite3.Connection, account: str, body: JsonObj, stamp
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad("url must be an absolute http(s) URL", "url")
-    events = body.get("events", ["*"])
+    events = body.get("events")
+    events = ["*"] if events is None else events
     if not isinstance(events, list) or not events:
         raise bad("events must be a non-empty list of event types, or ['*']", "events")
     for pattern in events:
@@ -119,11 +120,21 @@ def create_endpoint(conn: sqlite3.Connection, account: str, body: JsonObj, stamp
     return {"id": endpoint_id, "url": url, "events": events, "secret": secret, "createdAt": stamp}
 
 
-def list_endpoints(conn: sqlite3.Connection, account: str) -> list[JsonObj]:
+def list_endpoints(
+    conn: sqlite3.Connection, account: str, *, page: int = 1, per_page: int | None = None
+) -> list[JsonObj]:
+    """Endpoints in creation order; one page of them when `per_page` is given."""
+    limit = -1 if per_page is None else per_page  # SQLite: -1 = no limit
     rows = conn.execute(
-        "SELECT id, url, events, secret, created_at FROM webhooks WHERE account=? ORDER BY seq", (account,)
+        "SELECT id, url, events, secret, created_at FROM webhooks WHERE account=? ORDER BY seq "
+        "LIMIT ? OFFSET ?",
+        (account, limit, (page - 1) * (per_page or 0)),
     ).fetchall()
     return [_endpoint_json(r) for r in rows]
+
+
+def count_endpoints(conn: sqlite3.Connection, account: str) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM webhooks WHERE account=?", (account,)).fetchone()[0])
 
 
 def get_endpoint(conn: sqlite3.Connection, account: str, endpoint_id: str) -> JsonObj:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -30,6 +32,43 @@ def test_reset_clears_data_webhooks_faults_and_settings(api: Api, receiver: Rece
     assert api.admin("GET", "webhook-settings")["duplicateDelivery"] is False
     assert api.admin("GET", "webhook-settings")["retryDelaysSeconds"] == [0.01, 0.02, 0.04]  # as started
     assert api.customer()["customerNo"] == "CUST-00001"  # numbering restarts too
+
+
+def _now(api: Api) -> datetime:
+    return datetime.fromisoformat(api.admin("GET", "clock")["now"])
+
+
+def _ahead_of_real_time(api: Api) -> float:
+    return (_now(api) - datetime.now(UTC)).total_seconds()
+
+
+def test_reset_brings_the_clock_back_to_real_time_and_it_advances(api: Api) -> None:
+    api.admin("POST", "clock", {"advanceSeconds": 3600})
+    api.customer()  # stamped an hour ahead
+    assert 3590 < _ahead_of_real_time(api) < 3610
+
+    api.admin("POST", "reset")
+    assert abs(_ahead_of_real_time(api)) < 5
+    assert api.admin("GET", "clock")["offsetSeconds"] == 0
+    # It runs with real time, not a microsecond per reading.
+    before = _now(api)
+    time.sleep(0.05)
+    assert (_now(api) - before).total_seconds() >= 0.045
+
+
+def test_the_clock_never_goes_back_over_existing_data_but_keeps_running(api: Api) -> None:
+    api.admin("POST", "clock", {"advanceSeconds": 3600})
+    first = api.customer()
+    api.admin("POST", "clock", {"offsetSeconds": 0})  # back an hour while data exists
+
+    # Raised to the last timestamp issued, so updatedAfter stays unambiguous ...
+    second = api.customer()
+    assert second["updatedAt"] > first["updatedAt"]
+    assert api.admin("GET", "clock")["offsetSeconds"] > 3590
+    # ... and from there it advances with real time.
+    before = _now(api)
+    time.sleep(0.05)
+    assert (_now(api) - before).total_seconds() >= 0.045
 
 
 def test_seed_creates_consistent_data_quickly(api: Api) -> None:

@@ -265,3 +265,137 @@ def test_accounts_are_isolated(api: Api, sandbox: SandboxHandle) -> None:
     assert other.status_code == 200
     assert other.json()["data"] == []
     assert api.get("/customers").json()["total"] == 1
+
+
+def test_null_is_accepted_for_every_optional_field(api: Api, sandbox: SandboxHandle) -> None:
+    cust = api.ok(
+        "POST",
+        "/customers",
+        {
+            "name": "Nulls Ltd",
+            **dict.fromkeys(("customerNo", "email", "phone", "address", "currency", "paymentTerms")),
+            **dict.fromkeys(("status", "metadata")),
+        },
+    )
+    # null = not set: the number is generated, defaults apply.
+    assert cust["customerNo"].startswith("CUST-")
+    assert (cust["currency"], cust["status"], cust["metadata"]) == ("USD", "active", {})
+
+    doc_nulls = dict.fromkeys(("currency", "issueDate", "status", "discounts", "taxes", "metadata"))
+    item = {
+        "name": "x",
+        "unitPrice": "10.00",
+        **dict.fromkeys(("description", "quantity", "amount", "metadata")),
+    }
+    inv = api.ok(
+        "POST",
+        "/invoices",
+        {
+            "customerId": cust["id"],
+            "items": [item],
+            **doc_nulls,
+            **dict.fromkeys(("invoiceNo", "dueDate", "paymentTerms", "purchaseOrder")),
+            **dict.fromkeys(("subtotal", "taxTotal", "discountTotal", "total", "amountPaid", "balance")),
+        },
+    )
+    assert inv["invoiceNo"].startswith("INV-")
+    assert (inv["status"], inv["currency"], inv["total"], inv["items"][0]["quantity"]) == (
+        "issued",
+        "USD",
+        10,
+        1,
+    )
+    cn = api.ok(
+        "POST",
+        "/credit-notes",
+        {"customerId": cust["id"], "items": [item], **doc_nulls, "creditNoteNo": None, "invoiceId": None},
+    )
+    assert (cn["creditNoteNo"].startswith("CN-"), cn["status"], cn["invoiceId"]) == (True, "open", None)
+    pay = api.ok(
+        "POST",
+        "/payments",
+        {
+            "customerId": cust["id"],
+            "amount": "5.00",
+            **dict.fromkeys(("date", "currency", "method", "reference", "appliedTo", "metadata", "status")),
+        },
+    )
+    assert (pay["method"], pay["currency"], pay["appliedTo"], pay["unappliedAmount"]) == (
+        "other",
+        "USD",
+        [],
+        5,
+    )
+    hook = api.ok("POST", "/webhooks", {"url": "http://127.0.0.1:9/hook", "events": None, "secret": None})
+    assert (hook["events"], hook["secret"].startswith("whsec_")) == (["*"], True)
+
+    # On PATCH, null clears an optional field (numbers included); a field with a default
+    # (currency, status, issueDate, method, date) keeps its value.
+    patched = api.ok(
+        "PATCH", f"/customers/{cust['id']}", {"customerNo": None, "currency": None, "status": None}
+    )
+    assert (patched["customerNo"], patched["currency"], patched["status"]) == (None, "USD", "active")
+    inv2 = api.ok(
+        "PATCH",
+        f"/invoices/{inv['id']}",
+        {"invoiceNo": None, "currency": None, "issueDate": None, "status": None, "purchaseOrder": None},
+    )
+    assert (inv2["invoiceNo"], inv2["currency"], inv2["issueDate"]) == (None, "USD", inv["issueDate"])
+    cn2 = api.ok("PATCH", f"/credit-notes/{cn['id']}", {"metadata": None, "status": None, "currency": None})
+    assert cn2 == cn  # nothing changed
+    locked = api.patch(f"/credit-notes/{cn['id']}", {"creditNoteNo": None})  # open: only metadata
+    assert (locked.status_code, locked.json()["param"]) == (400, "creditNoteNo")
+    draft = api.ok("POST", "/credit-notes", {"customerId": cust["id"], "items": [item], "status": "draft"})
+    assert api.ok("PATCH", f"/credit-notes/{draft['id']}", {"creditNoteNo": None})["creditNoteNo"] is None
+    pay2 = api.ok("PATCH", f"/payments/{pay['id']}", {"currency": None, "method": None, "reference": None})
+    assert (pay2["currency"], pay2["method"]) == ("USD", "other")
+    fee = {"type": "convenience_fee", "amount": "1.00", "invoiceId": None, "creditNoteId": None}
+    card = api.ok(
+        "POST", "/payments", {"customerId": cust["id"], "amount": "1.00", "method": "ach", "appliedTo": [fee]}
+    )
+    assert card["appliedTo"] == [{"type": "convenience_fee", "amount": 1}]
+    # A cleared number can be reused by another object, and the generator skips nothing.
+    assert api.customer(customerNo=cust["customerNo"])["customerNo"] == cust["customerNo"]
+    # Required fields cannot be cleared.
+    for path, body, param in (
+        (f"/customers/{cust['id']}", {"name": None}, "name"),
+        (f"/invoices/{inv['id']}", {"customerId": None}, "customerId"),
+        (f"/invoices/{inv['id']}", {"items": None}, "items"),
+        ("/invoices", {"customerId": None, "items": [item]}, "customerId"),
+        ("/payments", {"customerId": cust["id"], "amount": None}, "amount"),
+    ):
+        resp = api.call("PATCH" if path.count("/") == 2 else "POST", path, body)
+        assert (resp.status_code, resp.json()["param"]) == (400, param), (path, body)
+
+
+def test_money_within_float_noise_of_two_places_is_accepted(api: Api, sandbox: SandboxHandle) -> None:
+    cust = api.customer()["id"]
+    noisy = 0.1 + 0.2  # 0.30000000000000004 on the wire
+    inv = api.post(
+        "/invoices",
+        {
+            "customerId": cust,
+            "items": [{"name": "x", "quantity": 3, "unitPrice": noisy, "amount": 0.9000000000000001}],
+            "taxes": [{"name": "t", "amount": noisy}],
+            "subtotal": 0.9000000000000001,
+        },
+    )
+    assert inv.status_code == 201, inv.text
+    assert '"unitPrice":0.30' in inv.text
+    assert '"taxTotal":0.30' in inv.text
+    assert money_json(inv)["data"]["total"] == Decimal("1.20")
+    pay = api.ok("POST", "/payments", {"customerId": cust, "amount": noisy})
+    assert pay["amount"] == 0.3
+    # Genuinely more precise money is still refused, as numbers and as strings.
+    for value in (1.005, "1.005", "0.300001"):
+        resp = api.post("/payments", {"customerId": cust, "amount": value})
+        assert (resp.status_code, resp.json()["param"]) == (400, "amount"), value
+    assert api.get("/payments").json()["total"] == 1
+
+
+def test_updated_after_accepts_a_lowercase_z(api: Api) -> None:
+    first = api.customer(name="first")
+    second = api.customer(name="second")
+    lower = first["updatedAt"].replace("T", "t").replace("Z", "z")
+    found = api.get("/customers", params={"updatedAfter": lower}).json()
+    assert [c["id"] for c in found["data"]] == [second["id"]]

@@ -418,3 +418,154 @@ def test_negative_lines_reduce_the_total_but_never_below_zero(api: Api) -> None:
     )
     assert negative.status_code == 400
     assert negative.json()["param"] == "items"
+
+
+def test_flat_tax_and_discount_totals_without_arrays(api: Api) -> None:
+    cust = api.customer()["id"]
+    items = [{"name": "Work", "quantity": 2, "unitPrice": "50.00"}]
+    inv = api.ok(
+        "POST",
+        "/invoices",
+        {"customerId": cust, "items": items, "discountTotal": "10.00", "taxTotal": "8.25"},
+    )
+    totals = [dec(inv[k]) for k in ("subtotal", "discountTotal", "taxTotal", "total", "balance")]
+    assert totals == [
+        Decimal("100.00"),
+        Decimal("10.00"),
+        Decimal("8.25"),
+        Decimal("98.25"),
+        Decimal("98.25"),
+    ]
+
+    # PATCH sets a new flat amount; it stays flat when the lines change.
+    patched = api.ok("PATCH", f"/invoices/{inv['id']}", {"taxTotal": "5.00"})
+    assert (dec(patched["taxTotal"]), dec(patched["total"])) == (Decimal("5.00"), Decimal("95.00"))
+    relined = api.ok("PATCH", f"/invoices/{inv['id']}", {"items": [{"name": "Work", "unitPrice": "200.00"}]})
+    assert (dec(relined["taxTotal"]), dec(relined["discountTotal"])) == (Decimal("5.00"), Decimal("10.00"))
+    assert dec(relined["total"]) == Decimal("195.00")
+    # The whole object as read can be sent back unchanged.
+    echoed = api.patch(f"/invoices/{inv['id']}", relined)
+    assert echoed.status_code == 200, echoed.text
+    assert echoed.json()["data"]["updatedAt"] == relined["updatedAt"]  # nothing changed
+
+    # An array with a conflicting flat total, or a flat discount above the subtotal: 400.
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"taxes": [{"rate": 10}], "taxTotal": "5.00"}, "taxTotal"),
+        ({"discounts": [], "discountTotal": "1.00"}, "discountTotal"),
+        ({"discountTotal": "100.01"}, "discountTotal"),
+        ({"taxTotal": "-1.00"}, "taxTotal"),
+        ({"taxTotal": "1.005"}, "taxTotal"),
+        ({"taxTotal": "1.00", "total": "100.00"}, "total"),  # computed fields are still checked
+    ]
+    for fields, param in cases:
+        resp = api.post(
+            "/invoices", {"customerId": cust, "items": [{"name": "x", "unitPrice": 100}], **fields}
+        )
+        assert (resp.status_code, resp.json()["param"]) == (400, param), (fields, resp.text)
+    agreeing = api.ok(
+        "POST",
+        "/invoices",
+        {
+            "customerId": cust,
+            "items": [{"name": "x", "unitPrice": 100}],
+            "taxes": [{"rate": 10}],
+            "taxTotal": 10,
+        },
+    )
+    assert dec(agreeing["total"]) == Decimal("110.00")
+
+
+def test_echoed_flat_total_keeps_rate_based_taxes(api: Api) -> None:
+    cust = api.customer()["id"]
+    inv = api.ok(
+        "POST",
+        "/invoices",
+        {"customerId": cust, "items": [{"name": "x", "unitPrice": 100}], "taxes": [{"rate": 10}]},
+    )
+    same = api.ok("PATCH", f"/invoices/{inv['id']}", {"taxTotal": "10.00"})
+    assert same["taxes"] == inv["taxes"]
+    # Still a rate: it follows the lines.
+    relined = api.ok("PATCH", f"/invoices/{inv['id']}", {"items": [{"name": "x", "unitPrice": 200}]})
+    assert dec(relined["taxTotal"]) == Decimal("20.00")
+
+
+def test_credit_notes_take_flat_totals_while_draft(api: Api) -> None:
+    cust = api.customer()["id"]
+    cn = api.ok(
+        "POST",
+        "/credit-notes",
+        {
+            "customerId": cust,
+            "items": [{"name": "R", "unitPrice": "40.00"}],
+            "taxTotal": "2.00",
+            "status": "draft",
+        },
+    )
+    assert (dec(cn["taxTotal"]), dec(cn["total"]), dec(cn["balance"])) == (
+        Decimal("2.00"),
+        Decimal("42.00"),
+        Decimal("42.00"),
+    )
+    cn = api.ok("PATCH", f"/credit-notes/{cn['id']}", {"discountTotal": "2.00", "status": "open"})
+    assert (dec(cn["total"]), cn["status"]) == (Decimal("40.00"), "open")
+    # Open: the totals may only be echoed.
+    assert api.patch(f"/credit-notes/{cn['id']}", {"taxTotal": "2.00"}).status_code == 200
+    refused = api.patch(f"/credit-notes/{cn['id']}", {"taxTotal": "3.00"})
+    assert (refused.status_code, refused.json()["param"]) == (400, "taxTotal")
+    assert dec(api.ok("GET", f"/credit-notes/{cn['id']}")["total"]) == Decimal("40.00")
+
+
+def test_line_items_by_description_or_by_amount(api: Api) -> None:
+    cust = api.customer()["id"]
+    inv = api.ok(
+        "POST",
+        "/invoices",
+        {
+            "customerId": cust,
+            "items": [
+                {"description": "Described only", "unitPrice": "5.00"},
+                {"name": "By amount", "amount": "10.00", "quantity": 4},
+                {"name": "By amount, one", "amount": "-3.10"},
+            ],
+        },
+    )
+    assert (inv["items"][0]["name"], inv["items"][0]["description"]) == (None, "Described only")
+    assert [dec(i["unitPrice"]) for i in inv["items"]] == [Decimal("5.00"), Decimal("2.50"), Decimal("-3.10")]
+    assert [dec(i["amount"]) for i in inv["items"]] == [Decimal("5.00"), Decimal("10.00"), Decimal("-3.10")]
+    assert dec(inv["total"]) == Decimal("11.90")
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"unitPrice": 1}, "items[0].name"),
+        ({"description": " ", "unitPrice": 1}, "items[0].name"),
+        ({"name": "x", "amount": "10.00", "quantity": 3}, "items[0].amount"),  # 3.333... a unit
+        ({"name": "x"}, "items[0].unitPrice"),
+        ({"name": "x", "amount": "1.001"}, "items[0].amount"),
+    ]
+    for item, param in cases:
+        resp = api.post("/invoices", {"customerId": cust, "items": [item]})
+        assert (resp.status_code, resp.json()["param"]) == (400, param), (item, resp.text)
+
+
+def test_zero_amount_payment_that_only_applies_credit(api: Api) -> None:
+    cust = api.customer()["id"]
+    inv = api.invoice(cust, (1, "100.00"))
+    cn = api.ok("POST", "/credit-notes", {"customerId": cust, "items": [{"name": "C", "unitPrice": "40.00"}]})
+    credit = {"type": "credit_note", "creditNoteId": cn["id"], "invoiceId": inv["id"], "amount": "40.00"}
+
+    # Without only-credit applications, 0 is still refused.
+    cash = {"type": "invoice", "invoiceId": inv["id"], "amount": "10.00"}
+    for applied, param in (([], "amount"), ([cash], "appliedTo"), ([credit, cash], "appliedTo")):
+        resp = api.post("/payments", {"customerId": cust, "amount": "0.00", "appliedTo": applied})
+        assert (resp.status_code, resp.json()["param"]) == (400, param), applied
+
+    pay = api.payment(cust, 0, credit)
+    assert (dec(pay["amount"]), dec(pay["unappliedAmount"])) == (Decimal("0.00"), Decimal("0.00"))
+    after = _inv(api, inv["id"])
+    assert (dec(after["amountCredited"]), dec(after["balance"])) == (Decimal("40.00"), Decimal("60.00"))
+
+    negative = api.post("/payments", {"customerId": cust, "amount": "-1.00"})
+    assert (negative.status_code, negative.json()["param"]) == (400, "amount")
+    # Removing the credit from a zero payment would leave an empty payment.
+    emptied = api.patch(f"/payments/{pay['id']}", {"appliedTo": []})
+    assert (emptied.status_code, emptied.json()["param"]) == (400, "amount")
+    assert api.get("/payments").json()["total"] == 1

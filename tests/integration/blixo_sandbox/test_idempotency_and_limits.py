@@ -47,14 +47,40 @@ def test_patch_and_void_replay(api: Api) -> None:
     assert api.ok("GET", f"/customers/{cust['id']}")["name"] == "Someone else"
 
 
-def test_same_key_with_a_different_request_is_422(api: Api) -> None:
-    api.post("/customers", {"name": "A"}, headers={"Idempotency-Key": "reused-key-1"})
+def test_same_key_same_method_and_path_replays_even_with_a_different_body(api: Api) -> None:
+    first = api.post("/customers", {"name": "A"}, headers={"Idempotency-Key": "reused-key-1"})
+    # A retry whose body was rebuilt differently is still the first operation: its response comes
+    # back and nothing more is written.
     other_body = api.post("/customers", {"name": "B"}, headers={"Idempotency-Key": "reused-key-1"})
-    other_path = api.post("/invoices", {"name": "A"}, headers={"Idempotency-Key": "reused-key-1"})
-    for resp in (other_body, other_path):
-        assert resp.status_code == 422
+    assert (first.status_code, other_body.status_code) == (201, 201)
+    assert other_body.content == first.content
+    assert other_body.headers["Idempotent-Replayed"] == "true"
+    assert [c["name"] for c in api.get("/customers").json()["data"]] == ["A"]
+
+    cust = first.json()["data"]["id"]
+    p1 = api.patch(f"/customers/{cust}", {"phone": "111"}, headers={"Idempotency-Key": "patch-key-1"})
+    p2 = api.patch(f"/customers/{cust}", {"phone": "222"}, headers={"Idempotency-Key": "patch-key-1"})
+    assert p2.content == p1.content
+    assert p2.headers["Idempotent-Replayed"] == "true"
+    assert api.ok("GET", f"/customers/{cust}")["phone"] == "111"
+
+
+def test_same_key_on_a_different_method_or_path_is_422(api: Api) -> None:
+    cust = api.customer()["id"]
+    inv = api.invoice(cust)["id"]
+    api.patch(f"/invoices/{inv}", {"purchaseOrder": "PO-1"}, headers={"Idempotency-Key": "reused-key-2"})
+    other_method = api.post(f"/invoices/{inv}/void", headers={"Idempotency-Key": "reused-key-2"})
+    other_path = api.post(
+        "/invoices",
+        {"customerId": cust, "items": [{"name": "x", "unitPrice": 1}]},
+        headers={"Idempotency-Key": "reused-key-2"},
+    )
+    for resp in (other_method, other_path):
+        assert resp.status_code == 422, resp.text
         assert resp.json()["param"] == "Idempotency-Key"
-    assert api.get("/customers").json()["total"] == 1
+        assert f"PATCH /v1/invoices/{inv}" in resp.json()["message"]
+    assert api.ok("GET", f"/invoices/{inv}")["status"] == "issued"  # not voided
+    assert api.get("/invoices").json()["total"] == 1
 
 
 @pytest.mark.parametrize("key", ["short", "k" * 65])
@@ -176,21 +202,78 @@ def test_seeded_fault_rates_are_reproducible(api: Api) -> None:
     assert api.admin("GET", "faults")["injected"]["error"] == first.count(500)
 
 
-def test_same_key_while_the_first_request_runs_is_409(api: Api, sandbox: SandboxHandle) -> None:
-    api.admin("POST", "faults", {"latencyMs": 300, "methods": ["POST"]})
-    headers = {"Idempotency-Key": "in-flight-key-1"}
-    first: list[requests.Response] = []
-    thread = threading.Thread(
-        target=lambda: first.append(api.post("/customers", {"name": "Slow"}, headers=headers))
-    )
-    thread.start()
-    time.sleep(0.05)
-    # A second session, as a retrying worker elsewhere would be.
-    second = requests.post(
-        f"{sandbox.url}/customers", json={"name": "Slow"}, headers=headers, auth=(KEY, ""), timeout=5
-    )
-    thread.join()
-    assert second.status_code == 409
-    assert second.json()["param"] == "Idempotency-Key"
-    assert first[0].status_code == 201
+def _race(sandbox: SandboxHandle, path: str, body: dict[str, object], key: str) -> list[requests.Response]:
+    """Two sessions (a retrying worker elsewhere) send the same keyed request at the same time."""
+    barrier = threading.Barrier(2)
+    results: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        barrier.wait()
+        resp = requests.post(
+            f"{sandbox.url}{path}", json=body, headers={"Idempotency-Key": key}, auth=(KEY, ""), timeout=10
+        )
+        with lock:
+            results.append(resp)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_same_key_while_the_first_request_runs_waits_and_replays(api: Api, sandbox: SandboxHandle) -> None:
+    api.admin("POST", "faults", {"latencyMs": 200, "methods": ["POST"]})
+    results = _race(sandbox, "/customers", {"name": "Slow"}, "in-flight-key-1")
+
+    assert sorted(r.status_code for r in results) == [201, 201]
+    replayed = [r for r in results if r.headers.get("Idempotent-Replayed") == "true"]
+    first = [r for r in results if "Idempotent-Replayed" not in r.headers]
+    assert (len(first), len(replayed)) == (1, 1)
+    assert replayed[0].content == first[0].content
+    api.admin("POST", "faults", {})
+    assert api.get("/customers").json()["total"] == 1
+
+
+def test_still_in_flight_after_the_wait_is_409(api: Api, sandbox: SandboxHandle) -> None:
+    assert api.admin("POST", "settings", {"idempotencyWaitSeconds": 0.05})["idempotencyWaitSeconds"] == 0.05
+    api.admin("POST", "faults", {"latencyMs": 250, "methods": ["POST"]})
+    started = time.perf_counter()
+    results = _race(sandbox, "/customers", {"name": "Slow"}, "in-flight-key-2")
+
+    assert sorted(r.status_code for r in results) == [201, 409]
+    refused = next(r for r in results if r.status_code == 409)
+    assert refused.json()["param"] == "Idempotency-Key"
+    assert "in progress" in refused.json()["message"]
+    assert time.perf_counter() - started < 2  # the 409 did not wait for the default 30 s
+    api.admin("POST", "faults", {})
+    assert api.get("/customers").json()["total"] == 1
+    # Reset restores the default wait.
+    api.admin("POST", "reset")
+    assert api.admin("GET", "settings")["idempotencyWaitSeconds"] == 30
+
+
+def test_a_waiting_request_runs_itself_when_the_first_fails(api: Api, sandbox: SandboxHandle) -> None:
+    # The first to get the key sleeps, then fails before writing; errors are not stored, so the
+    # waiting request runs instead of replaying an error.
+    api.admin("POST", "faults", {"latencyMs": 150, "failNext": 1, "errorStatus": 503, "methods": ["POST"]})
+    results = _race(sandbox, "/customers", {"name": "Retry"}, "in-flight-key-3")
+
+    assert sorted(r.status_code for r in results) == [201, 503]
+    ok = next(r for r in results if r.status_code == 201)
+    assert "Idempotent-Replayed" not in ok.headers
+    api.admin("POST", "faults", {})
+    assert api.get("/customers").json()["total"] == 1
+
+
+def test_a_waiting_request_replays_a_write_whose_answer_was_lost(api: Api, sandbox: SandboxHandle) -> None:
+    api.admin("POST", "faults", {"latencyMs": 150, "errorAfterWriteNext": 1, "methods": ["POST"]})
+    results = _race(sandbox, "/customers", {"name": "Lost"}, "in-flight-key-4")
+
+    assert sorted(r.status_code for r in results) == [201, 500]
+    ok = next(r for r in results if r.status_code == 201)
+    assert ok.headers["Idempotent-Replayed"] == "true"
+    api.admin("POST", "faults", {})
     assert api.get("/customers").json()["total"] == 1

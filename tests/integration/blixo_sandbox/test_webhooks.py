@@ -244,6 +244,25 @@ def test_webhook_endpoint_management(api: Api, receiver: Receiver) -> None:
     assert receiver.hits == []
 
 
+def test_webhook_endpoints_list_pages_like_every_list(api: Api, receiver: Receiver) -> None:
+    ids = [api.ok("POST", "/webhooks", {"url": f"{receiver.url}/{i}"})["id"] for i in range(3)]
+
+    first = api.get("/webhooks", params={"perPage": 2}).json()
+    second = api.get("/webhooks", params={"page": 2, "perPage": 2}).json()
+    assert (first["page"], first["perPage"], first["total"]) == (1, 2, 3)
+    assert (second["page"], second["perPage"], second["total"]) == (2, 2, 3)
+    assert [w["id"] for w in first["data"] + second["data"]] == ids
+    default = api.get("/webhooks").json()
+    assert (default["perPage"], len(default["data"])) == (100, 3)
+    for params, param in (
+        ({"perPage": 101}, "perPage"),
+        ({"page": 0}, "page"),
+        ({"per_page": 2}, "per_page"),
+    ):
+        resp = api.get("/webhooks", params=params)
+        assert (resp.status_code, resp.json()["param"]) == (400, param)
+
+
 def test_credit_note_events(api: Api, receiver: Receiver) -> None:
     cust = api.customer()["id"]
     inv = api.invoice(cust, (1, "100.00"))
