@@ -81,6 +81,14 @@ _ARPYMT = """
     MEGAENTITYNAME RECORD_URL PAYMENTDATE
 """
 
+# The legacy payment object (create_arpayment era): the same payments as ARPYMT, read with
+# readByQuery/read/readMore in the shape the reference payment samples show.
+_ARPAYMENT = """
+    RECORDNO CUSTOMERID CUSTOMERNAME STATE CURRENCY RECEIPTDATE PAYMENTDATE DOCNUMBER RECORDID
+    PAYMENTTYPE PAYMENTAMOUNT TOTALAMOUNT DESCRIPTION BANKACCOUNTID UNDEPFUNDSACCT AUWHENCREATED
+    WHENMODIFIED
+"""
+
 _GLACCOUNT = """
     RECORDNO ACCOUNTNO TITLE ACCOUNTTYPE NORMALBALANCE CLOSINGTYPE STATUS CATEGORY
     ALTERNATIVEACCOUNT WHENCREATED WHENMODIFIED REQUIREDEPT REQUIRELOC MEGAENTITYKEY
@@ -175,6 +183,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "ARADJUSTMENTITEM": _parse(_ARADJUSTMENTITEM),
     "ARPYMT": _parse(_ARPYMT),
     "ARPYMTDETAIL": _parse(_ARPYMTDETAIL),
+    "ARPAYMENT": _parse(_ARPAYMENT),
     "SODOCUMENT": _parse(_SODOCUMENT),
     "SODOCUMENTENTRY": _parse(_SODOCUMENTENTRY),
     "GLACCOUNT": _parse(_GLACCOUNT),
@@ -195,6 +204,7 @@ NAME_FIELD: dict[str, str] = {
     "ARINVOICE": "RECORDID",
     "ARADJUSTMENT": "RECORDID",
     "ARPYMT": "RECORDNO",
+    "ARPAYMENT": "RECORDNO",
     "SODOCUMENT": "DOCID",
     "GLACCOUNT": "ACCOUNTNO",
     "CHECKINGACCOUNT": "BANKACCOUNTID",
@@ -234,7 +244,11 @@ RELATIONS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 
 # Objects whose records can be private to an entity (carry MEGAENTITYID).
-ENTITY_SCOPED = {"CUSTOMER", "ARINVOICE", "ARADJUSTMENT", "ARPYMT", "SODOCUMENT"}
+ENTITY_SCOPED = {"CUSTOMER", "ARINVOICE", "ARADJUSTMENT", "ARPYMT", "ARPAYMENT", "SODOCUMENT"}
+
+# Read-only legacy objects computed from the records of another object; their read records and
+# readByQuery records are lowercase (<arpayment>), as in the reference samples.
+VIEWS: dict[str, str] = {"ARPAYMENT": "ARPYMT"}
 
 # Master data: WHENCREATED is a timestamp; on transactions it is the document date.
 _MASTER = {"CUSTOMER", "GLACCOUNT", "CHECKINGACCOUNT", "ITEM", "ARTERM", "LOCATIONENTITY", "LOCATION"}

@@ -7,9 +7,18 @@ import time
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sandbox.intacct.catalog import FIELDS, NAME_FIELD, canonical
+from sandbox.intacct.catalog import FIELDS, NAME_FIELD, VIEWS, canonical
 from sandbox.intacct.filters import Predicate, compile_filter, compile_sql, sort_key
-from sandbox.intacct.records import Ctx, Resolver, check_field, flat_element, full_record
+from sandbox.intacct.records import (
+    Ctx,
+    Resolver,
+    check_field,
+    flat_element,
+    full_record,
+    source_find,
+    source_get,
+    source_rows,
+)
 from sandbox.intacct.store import Record
 from sandbox.intacct.values import IntacctError, fail
 
@@ -53,7 +62,7 @@ def _rows(
     resolver = Resolver(ctx, obj)
     rows = [
         r
-        for r in ctx.store.all(ctx.company, obj)
+        for r in source_rows(ctx, obj)
         if ctx.visible(obj, r, showprivate)
         and (not docparid or r.get("DOCPARID") == docparid)
         and pred(resolver.getter(r))
@@ -64,6 +73,13 @@ def _rows(
 # -- query -------------------------------------------------------------------------------------
 def fn_query(ctx: Ctx, el: Element) -> list[Element]:
     obj = object_of(el)
+    if obj in VIEWS:
+        raise fail(
+            "DL02000001",
+            f"query does not support the legacy object {obj}; use readByQuery, or query {VIEWS[obj]}",
+            description="Invalid object",
+            correction=f"Query {VIEWS[obj]} instead",
+        )
     select = el.find("select")
     names = [] if select is None else [(f.text or "").strip() for f in select.findall("field")]
     if not names:
@@ -233,7 +249,7 @@ def fn_read(ctx: Ctx, el: Element) -> list[Element]:
     for k in keys:
         if not k.isdigit():
             raise fail("DL02000001", f"Invalid key {k}: keys are record numbers", description="Invalid key")
-        rec = ctx.store.get(ctx.company, obj, int(k))
+        rec = source_get(ctx, obj, int(k))
         # Same rule as readByQuery: no showprivate here, so no entity-private records at top level.
         if rec is not None and ctx.visible(obj, rec, False):
             recs.append(rec)
@@ -249,14 +265,16 @@ def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
     for k in (k.strip() for k in text(el, "keys").split(",")):
         if k:
             recs.extend(
-                r for r in ctx.store.find(ctx.company, obj, name_field, k) if ctx.visible(obj, r, False)
+                r for r in source_find(ctx, obj, name_field, k) if ctx.visible(obj, r, False)
             )
     ctx.transactions += 1
     return [_read_data(ctx, obj, recs, fields)]
 
 
 def _read_data(ctx: Ctx, obj: str, recs: list[Record], fields: list[str] | None) -> Element:
-    data = _data(obj, count=str(len(recs)))
+    # Legacy objects (ARPAYMENT) answer read in lowercase, as the reference samples show.
+    tag = obj.lower() if obj in VIEWS else obj
+    data = _data(tag, count=str(len(recs)))
     for r in recs:
-        data.append(full_record(ctx, obj, r, obj, fields))
+        data.append(full_record(ctx, obj, r, tag, fields))
     return data

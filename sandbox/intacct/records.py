@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
-from sandbox.intacct.catalog import CHILDREN, ENTITY_SCOPED, FIELDS, RELATIONS
+from sandbox.intacct.catalog import CHILDREN, ENTITY_SCOPED, FIELDS, RELATIONS, VIEWS
 from sandbox.intacct.filters import Getter
 from sandbox.intacct.store import Record, Store
 from sandbox.intacct.values import field_error, fmt_number, render
@@ -44,6 +44,54 @@ class Ctx:
         ent = self.store.find(self.company, "LOCATIONENTITY", "LOCATIONID", self.entity)
         key, name = (ent[0]["RECORDNO"], ent[0].get("NAME", "")) if ent else ("", "")
         return {"MEGAENTITYKEY": key, "MEGAENTITYID": self.entity, "MEGAENTITYNAME": name}
+
+
+def arpayment_view(rec: Record) -> Record:
+    """An ARPYMT record as the legacy ARPAYMENT object shows it: STATE is V when voided (a
+    reversed payment or a reversal) and empty otherwise; PAYMENTTYPE is the payment method."""
+    bank = rec.get("FINANCIALENTITYTYPE") == "BA"
+    return {
+        "RECORDNO": rec["RECORDNO"],
+        "CUSTOMERID": rec.get("CUSTOMERID", ""),
+        "CUSTOMERNAME": rec.get("CUSTOMERNAME", ""),
+        "STATE": "V" if rec.get("STATE") == "V" else "",
+        "CURRENCY": rec.get("CURRENCY", ""),
+        "RECEIPTDATE": rec.get("RECEIPTDATE", ""),
+        "PAYMENTDATE": rec.get("PAYMENTDATE", ""),
+        "DOCNUMBER": rec.get("DOCNUMBER", ""),
+        "RECORDID": rec.get("RECORDID", ""),
+        "PAYMENTTYPE": rec.get("PAYMENTMETHOD", ""),
+        "PAYMENTAMOUNT": rec.get("TRX_TOTALENTERED", ""),
+        "TOTALAMOUNT": rec.get("TOTALENTERED", ""),
+        "DESCRIPTION": rec.get("DESCRIPTION", ""),
+        "BANKACCOUNTID": rec.get("FINANCIALENTITY", "") if bank else "",
+        "UNDEPFUNDSACCT": rec.get("UNDEPOSITEDACCOUNTNO", "") if not bank else "",
+        "AUWHENCREATED": rec.get("AUWHENCREATED", ""),
+        "WHENMODIFIED": rec.get("WHENMODIFIED", ""),
+        "MEGAENTITYID": rec.get("MEGAENTITYID", ""),  # visibility only; not a field of the object
+    }
+
+
+def source_rows(ctx: Ctx, obj: str) -> list[Record]:
+    """Every record of an object, computing legacy views from the object they mirror."""
+    base = VIEWS.get(obj)
+    if base is None:
+        return ctx.store.all(ctx.company, obj)
+    return [arpayment_view(r) for r in ctx.store.all(ctx.company, base)]
+
+
+def source_get(ctx: Ctx, obj: str, recordno: int) -> Record | None:
+    base = VIEWS.get(obj)
+    if base is None:
+        return ctx.store.get(ctx.company, obj, recordno)
+    rec = ctx.store.get(ctx.company, base, recordno)
+    return None if rec is None else arpayment_view(rec)
+
+
+def source_find(ctx: Ctx, obj: str, field_name: str, value: str) -> list[Record]:
+    if obj not in VIEWS:
+        return ctx.store.find(ctx.company, obj, field_name, value)
+    return [r for r in source_rows(ctx, obj) if r.get(field_name) == value]
 
 
 def check_field(obj: str, name: str, *, relations: bool = True) -> str:
@@ -129,13 +177,15 @@ def full_record(ctx: Ctx, obj: str, rec: Record, tag: str, fields: list[str] | N
         box = SubElement(el, container)
         for row in ctx.store.find(ctx.company, child_obj, parent_key, rec["RECORDNO"]):
             box.append(nested_element(child_tag, child_obj, [(n, row.get(n, "")) for n in FIELDS[child_obj]]))
-    if obj == "ARPYMT":
+    if obj in ("ARPYMT", "ARPAYMENT"):
         _payment_applications(ctx, rec, el)
     return el
 
 
 def _payment_applications(ctx: Ctx, rec: Record, el: Element) -> None:
-    """The read side of a payment: INVOICES (what it paid) and CREDITS (credits it consumed)."""
+    """The read side of a payment: INVOICES (what it paid) and CREDITS (credits it consumed),
+    all INVOICES first, as in the reference payment samples."""
+    credits: list[Element] = []
     for det in ctx.store.find(ctx.company, "ARPYMTDETAIL", "PAYMENTKEY", rec["RECORDNO"]):
         target = ctx.store.get(ctx.company, "ARINVOICE", int(det["RECORDKEY"] or 0)) or ctx.store.get(
             ctx.company, "ARADJUSTMENT", int(det["RECORDKEY"] or 0)
@@ -149,11 +199,13 @@ def _payment_applications(ctx: Ctx, rec: Record, el: Element) -> None:
         SubElement(inv, "RECORDID").text = target.get("RECORDID", "") if target else ""
         if adj and det.get("ADJUSTMENTKEY"):
             credit = ctx.store.get(ctx.company, "ARADJUSTMENT", int(det["ADJUSTMENTKEY"]))
-            cr = SubElement(el, "CREDITS")
+            cr = Element("CREDITS")
+            credits.append(cr)
             SubElement(cr, "RECORD").text = det["ADJUSTMENTKEY"]
             SubElement(cr, "RECORDTYPE").text = "ra"
             SubElement(cr, "APPLIEDAMOUNT").text = adj
             SubElement(cr, "RECORDID").text = credit.get("RECORDID", "") if credit else ""
+    el.extend(credits)
 
 
 def _num(value: Decimal) -> str:

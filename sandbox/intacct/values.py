@@ -125,6 +125,11 @@ def render(obj: str, name: str, value: str) -> str:
     if not value:
         return ""
     kind = field_type(obj, name)
+    if obj == "ARPAYMENT":
+        # The legacy payment object answers in ISO form (2021-09-01, 2021-08-26T16:46:42Z).
+        if kind == "timestamp" and len(value) == 19:
+            return f"{value[:10]}T{value[11:]}Z"
+        return value
     if kind == "date" and len(value) == 10 and value[4] == "-":
         return f"{value[5:7]}/{value[8:10]}/{value[0:4]}"
     if kind == "timestamp" and len(value) == 19 and value[4] == "-":

@@ -164,3 +164,99 @@ def test_legacy_create_arpayment_two_items_for_one_invoice(gw: Gateway) -> None:
     assert gw.read("ARPYMT", pay, "TOTALPAID").findtext("TOTALPAID") == "50"
     _reverse(gw, pay)
     assert _state(gw, inv) == ("Posted", "0", "50")
+
+
+# -- 5: the legacy ARPAYMENT object ------------------------------------------------------------------
+def _paid_with_credit(gw: Gateway, cid: str) -> tuple[str, str, str, str]:
+    """Two invoices and a credit memo, paid by one generic payment; returns (pay, inv1, inv2, adj)."""
+    gw.customer(cid, "Legacy Reader")
+    inv1 = gw.invoice(cid, "50", invoiceno=f"{cid}-A")
+    inv2 = gw.invoice(cid, "150", invoiceno=f"{cid}-B")
+    adj = _credit_memo(gw, cid, "100", no=f"{cid}-CN")
+    pay = gw.call(
+        _arpymt(cid, _detail(inv1, "50"), _detail(inv2, "50", adj=adj, adj_amount="100"), doc="P-0000")
+    )
+    return pay.data().findtext("arpymt/RECORDNO", ""), inv1, inv2, adj
+
+
+def test_read_arpayment_mirrors_the_reference_payment_sample(gw: Gateway) -> None:
+    from defusedxml.ElementTree import parse
+
+    from tests.conftest import REFERENCE_XML
+
+    ref = parse(REFERENCE_XML / "intacct_payment_reader" / "payment_with_credits.xml").getroot()
+    ref_data = ref.find("operation/result/data")
+    assert ref_data is not None
+    ref_rec = ref_data[0]
+    pay, inv1, inv2, adj = _paid_with_credit(gw, "LP1")
+    data = gw.call(f"<read><object>ARPAYMENT</object><keys>{pay}</keys><fields>*</fields></read>").data()
+    assert (data.get("listtype"), data.get("count")) == (ref_data.get("listtype"), "1")
+    rec = data[0]
+    assert rec.tag == ref_rec.tag == "arpayment"
+    ours = [c.tag for c in rec]
+    scalars = [c.tag for c in ref_rec if not len(c)]
+    assert [t for t in ours if t in scalars] == scalars  # every sample field, in the sample's order
+    assert ours.index("INVOICES") > max(ours.index(t) for t in scalars)
+    assert ours.index("CREDITS") > max(i for i, t in enumerate(ours) if t == "INVOICES")
+    ref_inv = ref_rec.find("INVOICES")
+    ref_cr = next(c for c in ref_rec.findall("CREDITS") if c.findtext("RECORDTYPE") == "ra")
+    assert ref_inv is not None
+    assert [[c.tag for c in i] for i in rec.findall("INVOICES")] == [[c.tag for c in ref_inv]] * 2
+    assert [[c.tag for c in i] for i in rec.findall("CREDITS")] == [[c.tag for c in ref_cr]]
+    invoices = [
+        (i.findtext("RECORD"), i.findtext("APPLIEDAMOUNT"), i.findtext("RECORDID"))
+        for i in rec.findall("INVOICES")
+    ]
+    assert invoices == [(inv1, "50", "LP1-A"), (inv2, "150", "LP1-B")]
+    credit = rec.find("CREDITS")
+    assert credit is not None
+    assert [credit.findtext(t) for t in ("RECORD", "RECORDTYPE", "APPLIEDAMOUNT", "RECORDID")] == [
+        adj,
+        "ra",
+        "100",
+        "LP1-CN",
+    ]
+    assert (rec.findtext("STATE"), rec.findtext("PAYMENTTYPE"), rec.findtext("DOCNUMBER")) == (
+        "",
+        "EFT",
+        "P-0000",
+    )
+    assert (rec.findtext("RECEIPTDATE"), rec.findtext("PAYMENTAMOUNT"), rec.findtext("TOTALAMOUNT")) == (
+        "2024-07-20",  # the legacy object answers ISO dates, like the sample
+        "100",
+        "100",
+    )
+    assert rec.findtext("AUWHENCREATED", "")[10] == "T"
+    assert rec.findtext("AUWHENCREATED", "").endswith("Z")
+    assert rec.findtext("BANKACCOUNTID") == "BOA-CHK"
+
+
+def test_read_by_query_and_read_more_over_arpayment(gw: Gateway) -> None:
+    gw.customer("LP2")
+    keys = []
+    for n in range(3):
+        inv = gw.invoice("LP2", "10", invoiceno=f"LP2-{n}")
+        keys.append(
+            gw.call(_arpymt("LP2", _detail(inv, "10"), doc=f"D-{n}")).data().findtext("arpymt/RECORDNO", "")
+        )
+    first = gw.call(
+        "<readByQuery><object>ARPAYMENT</object><fields>RECORDNO,DOCNUMBER,STATE</fields>"
+        "<query>CUSTOMERID = 'LP2'</query><pagesize>2</pagesize></readByQuery>"
+    ).data()
+    assert (first.get("listtype"), first.get("totalcount"), first.get("numremaining")) == (
+        "arpayment",
+        "3",
+        "1",
+    )
+    assert [c.tag for c in first] == ["arpayment", "arpayment"]
+    assert [c.tag for c in first[0]] == ["RECORDNO", "DOCNUMBER", "STATE"]
+    more = gw.call(f"<readMore><resultId>{first.get('resultId')}</resultId></readMore>").data()
+    assert [r.findtext("RECORDNO") for r in [*first, *more]] == keys
+    assert [r.findtext("DOCNUMBER") for r in more] == ["D-2"]
+    bad_field = gw.call(
+        "<readByQuery><object>ARPAYMENT</object><fields>PAYMENTMETHOD</fields><query></query></readByQuery>"
+    )
+    assert bad_field.errors()[0]["errorno"] == "DL02000001"
+    query = gw.call("<query><object>ARPAYMENT</object><select><field>RECORDNO</field></select></query>")
+    assert query.errors()[0]["errorno"] == "DL02000001"
+    assert "ARPYMT" in query.errors()[0]["description2"]
