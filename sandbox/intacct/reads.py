@@ -264,9 +264,7 @@ def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
     recs: list[Record] = []
     for k in (k.strip() for k in text(el, "keys").split(",")):
         if k:
-            recs.extend(
-                r for r in source_find(ctx, obj, name_field, k) if ctx.visible(obj, r, False)
-            )
+            recs.extend(r for r in source_find(ctx, obj, name_field, k) if ctx.visible(obj, r, False))
     ctx.transactions += 1
     return [_read_data(ctx, obj, recs, fields)]
 

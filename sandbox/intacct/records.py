@@ -48,13 +48,15 @@ class Ctx:
 
 def arpayment_view(rec: Record) -> Record:
     """An ARPYMT record as the legacy ARPAYMENT object shows it: STATE is V when voided (a
-    reversed payment or a reversal) and empty otherwise; PAYMENTTYPE is the payment method."""
+    reversed payment or a reversal), D for a draft and empty otherwise; PAYMENTTYPE is the
+    payment method."""
     bank = rec.get("FINANCIALENTITYTYPE") == "BA"
     return {
         "RECORDNO": rec["RECORDNO"],
         "CUSTOMERID": rec.get("CUSTOMERID", ""),
         "CUSTOMERNAME": rec.get("CUSTOMERNAME", ""),
-        "STATE": "V" if rec.get("STATE") == "V" else "",
+        "STATE": rec["STATE"] if rec.get("STATE") in ("V", "D") else "",
+        "RECORDTYPE": rec.get("RECORDTYPE", ""),
         "CURRENCY": rec.get("CURRENCY", ""),
         "RECEIPTDATE": rec.get("RECEIPTDATE", ""),
         "PAYMENTDATE": rec.get("PAYMENTDATE", ""),

@@ -340,9 +340,17 @@ def fn_update(ctx: Ctx, el: Element) -> list[Element]:
             SubElement(out, "CUSTOMERID").text = rec["CUSTOMERID"]
         elif obj == "ARPYMT":
             key = text(node, "RECORDNO")
-            if not key or _payment(ctx, key) is None:
+            current = _payment(ctx, key) if key else None
+            if current is None:
                 raise fail(
                     "BL01001973", f"No ARPYMT record found for key {key}.", "Could not update ARPYMT record!"
+                )
+            if current.get("STATE") == "D":
+                raise fail(
+                    "BL01001973",
+                    "Updating or submitting a draft payment is not supported by the sandbox.",
+                    "Could not update ARPYMT record!",
+                    correction="Delete the draft and create the payment again",
                 )
             raise fail(
                 "BL01001973",
@@ -412,7 +420,15 @@ def fn_delete(ctx: Ctx, el: Element) -> list[Element]:
                 )
             ctx.store.delete(ctx.company, obj, int(key))
         elif obj == "ARPYMT":
-            _undo_payment(ctx, rec)
+            if rec.get("STATE") != "D":
+                # Intacct deletes draft payments only; a posted payment is voided with reverse_arpayment.
+                raise fail(
+                    "BL01001973",
+                    f"Payment {key} is not a draft (state {rec.get('DISPLAYSTATE') or rec.get('STATE')}): "
+                    "only draft payments can be deleted.",
+                    "Could not delete ARPYMT record!",
+                    correction="Use reverse_arpayment to void a posted payment",
+                )
             for det in ctx.store.find(ctx.company, "ARPYMTDETAIL", "PAYMENTKEY", key):
                 ctx.store.delete(ctx.company, "ARPYMTDETAIL", int(det["RECORDNO"]))
             ctx.store.delete(ctx.company, obj, int(key))
@@ -844,8 +860,11 @@ class Application:
     entry_key: str = ""
 
 
-def _new_payment(ctx: Ctx, values: Record, cash: Decimal, apps: list[Application], label: str) -> Record:
-    """Insert ARPYMT + ARPYMTDETAIL rows and move the invoices (and credits) they touch."""
+def _new_payment(
+    ctx: Ctx, values: Record, cash: Decimal, apps: list[Application], label: str, *, draft: bool = False
+) -> Record:
+    """Insert ARPYMT + ARPYMTDETAIL rows and move the invoices (and credits) they touch; a draft
+    (STATE D) records its details but moves nothing until it is posted."""
     cust = customer_for(ctx, values["CUSTOMERID"], label)
     applied = sum((a.amount for a in apps), _ZERO)
     if applied > cash:
@@ -856,8 +875,8 @@ def _new_payment(ctx: Ctx, values: Record, cash: Decimal, apps: list[Application
         )
     rec: Record = {
         "RECORDTYPE": "rp",
-        "STATE": "C",
-        "DISPLAYSTATE": "Complete",
+        "STATE": "D" if draft else "C",
+        "DISPLAYSTATE": "Draft" if draft else "Complete",
         "CUSTOMERNAME": cust.get("NAME", ""),
         "BASECURR": str(ctx.settings.get("base_currency", "USD")),
         "BILLTOPAYTONAME": cust.get("NAME", ""),
@@ -885,22 +904,27 @@ def _new_payment(ctx: Ctx, values: Record, cash: Decimal, apps: list[Application
             "RECORDKEY": target["RECORDNO"],
             "PAYMENTDATE": rec["RECEIPTDATE"],
             "CURRENCY": rec["CURRENCY"],
-            "STATE": "C",
+            "STATE": rec["STATE"],
             "WHENCREATED": rec["RECEIPTDATE"],
         }
+        if app.entry_key:
+            detail["ENTRYKEY"] = app.entry_key
         if amount:
             detail["TRX_PAYMENTAMOUNT"] = detail["PAYMENTAMOUNT"] = fmt_number(amount)
         if credit is not None:
             detail["ADJUSTMENTKEY"] = credit["RECORDNO"]
             detail["TRX_ADJUSTMENTAMOUNT"] = detail["ADJUSTMENTAMOUNT"] = fmt_number(credit_amount)
+        ctx.store.insert(ctx.company, "ARPYMTDETAIL", detail)
+        if draft:
+            continue
+        if credit is not None:
             _apply(ctx, credit, "ARADJUSTMENT", -credit_amount)
         if app.entry_key:
-            detail["ENTRYKEY"] = app.entry_key
             _apply_line(ctx, obj, app.entry_key, amount + credit_amount)
         target["_LASTPAID"] = rec["RECEIPTDATE"]
         _apply(ctx, target, obj, amount + credit_amount)
-        ctx.store.insert(ctx.company, "ARPYMTDETAIL", detail)
-    refresh_customer(ctx, rec["CUSTOMERID"])
+    if not draft:
+        refresh_customer(ctx, rec["CUSTOMERID"])
     return rec
 
 
@@ -908,8 +932,19 @@ def _create_payment_generic(ctx: Ctx, node: Element) -> Record:
     label = "ARPYMT"
     values: Record = {}
     details = node.find("ARPYMTDETAILS")
+    action = "Submit"
     for child in node:
         if child.tag == "ARPYMTDETAILS":
+            continue
+        if child.tag == "ACTION":
+            # Write-only: Draft saves the payment without posting it; Submit (default) posts it.
+            action = (child.text or "").strip() or "Submit"
+            if action not in ("Draft", "Submit"):
+                raise fail(
+                    "BL01001973",
+                    f"Invalid ACTION {action}: use Draft or Submit.",
+                    "Could not create ARPYMT record!",
+                )
             continue
         name = check_field("ARPYMT", child.tag, relations=False)
         values[name] = coerce_input("ARPYMT", name, child.text or "")
@@ -964,7 +999,7 @@ def _create_payment_generic(ctx: Ctx, node: Element) -> Record:
         apps.append(Application(obj, target, amount, credit, credit_amount, entry_key))
         cash += amount
     values.update(fin)
-    return _new_payment(ctx, values, cash, apps, label)
+    return _new_payment(ctx, values, cash, apps, label, draft=action == "Draft")
 
 
 _PAYMENT_ORDER = [
@@ -1068,8 +1103,9 @@ def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         raise fail(
             "DL03000005", f"No record exists for the arpaymentkey {key}", f"Could not create {label} record!"
         )
-    if payment is not None and payment.get("STATE") == "V":
-        raise fail("BL01001973", f"Payment {key} is reversed.", f"Could not create {label} record!")
+    if payment is not None and payment.get("STATE") in ("V", "D"):
+        state = "reversed" if payment["STATE"] == "V" else "a draft"
+        raise fail("BL01001973", f"Payment {key} is {state}.", f"Could not create {label} record!")
     source = payment or credit
     assert source is not None
     customer_id = source["CUSTOMERID"]
@@ -1154,8 +1190,20 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
             "DL03000005", f"No record exists for the paymentkey {key}", "Could not reverse Payment record!"
         )
     when = legacy_date(el, "datereversed", required=True)
+    if payment.get("DISPLAYSTATE") == "Reversal":
+        raise fail(
+            "BL01001973",
+            f"Payment {key} is a reversal and cannot be reversed.",
+            "Could not reverse Payment record!",
+        )
     if payment.get("STATE") == "V":
         raise fail("BL01001973", f"Payment {key} is already reversed.", "Could not reverse Payment record!")
+    if payment.get("STATE") == "D":
+        raise fail(
+            "BL01001973",
+            f"Payment {key} is a draft; delete it instead of reversing it.",
+            "Could not reverse Payment record!",
+        )
     check_open_period(ctx, when, "Payment reversal")
     _undo_payment(ctx, payment)
     # The reversal is a payment of its own with negative applications; it does not point back.
@@ -1166,7 +1214,8 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
             "WHENCREATED": when,
             "PAYMENTDATE": when,
             "WHENPAID": when,
-            "STATE": "C",
+            # A reversal is voided too: STATE = 'V' finds both the original and its reversal.
+            "STATE": "V",
             "DISPLAYSTATE": "Reversal",
             "DESCRIPTION": text(el, "memo") or f"Reversal of payment {key}",
         }
@@ -1177,6 +1226,7 @@ def fn_reverse_arpayment(ctx: Ctx, el: Element) -> list[Element]:
     for det in ctx.store.find(ctx.company, "ARPYMTDETAIL", "PAYMENTKEY", key):
         neg = {k: v for k, v in det.items() if k not in ("RECORDNO", "WHENMODIFIED", "AUWHENCREATED")}
         neg["PAYMENTKEY"] = rev["RECORDNO"]
+        neg["STATE"] = "V"
         for f in ("TRX_PAYMENTAMOUNT", "PAYMENTAMOUNT", "TRX_ADJUSTMENTAMOUNT", "ADJUSTMENTAMOUNT"):
             if neg.get(f):
                 neg[f] = fmt_number(-dec(neg[f]))

@@ -293,3 +293,33 @@ def test_generic_payment_with_two_details_on_one_invoice_pays_it_in_full(client:
     client.run(fn.create_arpymt(payment, controlid="pay-cl-3"))
     inv = client.read("ARINVOICE", [key], ["STATE", "TOTALPAID", "TOTALDUE"])[0]
     assert (inv["STATE"], inv["TOTALPAID"], inv["TOTALDUE"]) == ("Paid", "50", "0")
+
+
+def test_void_finder_reads_reversed_payments_and_their_reversals(client: IntacctClient) -> None:
+    client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-4", name="Voids"), controlid="c-cl-4"))
+    invoice = fn.InvoiceInput(
+        customerid="CL-4",
+        datecreated=dt.date(2024, 8, 1),
+        termname="N30",
+        invoiceno="CL-INV-4",
+        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(40), locationid="E100"),),
+    )
+    inv = client.run(fn.create_invoice(invoice, controlid="inv-cl-4")).key
+    assert inv
+    payment = fn.ArPymtInput(
+        customer_id="CL-4",
+        payment_method="EFT",
+        receipt_date=dt.date(2024, 8, 3),
+        bank_account_id="BOA-CHK",
+        details=(fn.ArPaymentDetailInput(invoice_key=inv, amount=Decimal(40)),),
+    )
+    pay = client.run(fn.create_arpymt(payment, controlid="pay-cl-4")).key
+    assert pay
+    rev = client.run(fn.reverse_arpayment(pay, dt.date(2024, 8, 5), controlid="rev-cl-4")).key
+    with pytest.raises(BusinessError, match="is a reversal and cannot be reversed"):
+        client.run(fn.reverse_arpayment(rev or "", dt.date(2024, 8, 6), controlid="rev-cl-4b"))
+    voided = list(client.read_by_query("ARPAYMENT", ["RECORDNO", "STATE"], "STATE = 'V'", pagesize=1))
+    assert sorted((r["RECORDNO"], r["STATE"]) for r in voided) == sorted([(pay, "V"), (rev, "V")])
+    legacy = client.read("ARPAYMENT", [pay])[0]
+    assert (legacy["STATE"], legacy["PAYMENTTYPE"]) == ("V", "EFT")
+    assert legacy["INVOICES"]["RECORD"] == inv

@@ -260,3 +260,83 @@ def test_read_by_query_and_read_more_over_arpayment(gw: Gateway) -> None:
     query = gw.call("<query><object>ARPAYMENT</object><select><field>RECORDNO</field></select></query>")
     assert query.errors()[0]["errorno"] == "DL02000001"
     assert "ARPYMT" in query.errors()[0]["description2"]
+
+
+# -- 6, 7, 8: reversals are voided, posted payments are not deleted, no double reversal ----------------
+def test_reversal_is_voided_too_and_state_v_finds_both(gw: Gateway) -> None:
+    gw.customer("RV1")
+    inv = gw.invoice("RV1", "40")
+    pay = gw.call(_legacy_payment("RV1", (inv, "40"), amount="40")).key()
+    kept = gw.call(_legacy_payment("RV1", amount="5", refid="KEEP")).key()
+    rev = _reverse(gw, pay)
+    states = {k: gw.read("ARPYMT", k, "STATE,DISPLAYSTATE") for k in (pay, rev, kept)}
+    assert [(states[k].findtext("STATE"), states[k].findtext("DISPLAYSTATE")) for k in (pay, rev, kept)] == [
+        ("V", "Voided"),
+        ("V", "Reversal"),
+        ("C", "Complete"),
+    ]
+    for obj in ("ARPYMT", "ARPAYMENT"):
+        found = gw.call(
+            f"<readByQuery><object>{obj}</object><fields>RECORDNO,STATE</fields><query>STATE = 'V'</query>"
+            "</readByQuery>"
+        ).data()
+        assert sorted(r.findtext("RECORDNO", "") for r in found) == sorted([pay, rev]), obj
+        assert {r.findtext("STATE") for r in found} == {"V"}
+    legacy = gw.call(
+        f"<read><object>ARPAYMENT</object><keys>{kept}</keys><fields>STATE</fields></read>"
+    ).data()
+    assert legacy.findtext("arpayment/STATE") == ""
+    assert _state(gw, inv) == ("Posted", "0", "40")
+
+
+def test_reversing_a_reversal_or_a_voided_payment_is_refused(gw: Gateway) -> None:
+    gw.customer("RV2")
+    inv = gw.invoice("RV2", "40")
+    pay = gw.call(_legacy_payment("RV2", (inv, "40"), amount="40")).key()
+    rev = _reverse(gw, pay)
+    twice = gw.call(
+        f'<reverse_arpayment key="{pay}">{legacy_date("2024-07-26", "datereversed")}</reverse_arpayment>'
+    )
+    assert twice.errors()[0]["errorno"] == "BL01001973"
+    assert "already reversed" in twice.errors()[0]["description2"]
+    of_reversal = gw.call(
+        f'<reverse_arpayment key="{rev}">{legacy_date("2024-07-26", "datereversed")}</reverse_arpayment>'
+    )
+    assert of_reversal.errors()[0]["errorno"] == "BL01001973"
+    assert "is a reversal" in of_reversal.errors()[0]["description2"]
+    assert _state(gw, inv) == ("Posted", "0", "40")  # the refused reversals moved nothing
+    count = gw.call(
+        "<readByQuery><object>ARPYMT</object><fields>RECORDNO</fields><query></query></readByQuery>"
+    )
+    assert count.data().get("totalcount") == "2"
+
+
+def test_only_draft_payments_can_be_deleted(gw: Gateway) -> None:
+    gw.customer("DL1")
+    inv = gw.invoice("DL1", "60")
+    posted = gw.call(_arpymt("DL1", _detail(inv, "60"))).data().findtext("arpymt/RECORDNO", "")
+    refused = gw.call(f"<delete><object>ARPYMT</object><keys>{posted}</keys></delete>")
+    errs = refused.errors()
+    assert [e["errorno"] for e in errs] == ["BL01001973", "BL01001973"]
+    assert "only draft payments can be deleted" in errs[0]["description2"]
+    assert errs[1]["description2"] == "Could not delete ARPYMT record!"
+    assert _state(gw, inv) == ("Paid", "60", "0")
+    _reverse(gw, posted)
+    for key in (posted, str(int(posted) + 1)):  # neither the voided payment nor its reversal
+        assert (
+            gw.call(f"<delete><object>ARPYMT</object><keys>{key}</keys></delete>").result().findtext("status")
+            == "failure"
+        )
+    draft_xml = _arpymt("DL1", _detail(inv, "25"), doc="DRAFT-1").replace(
+        "<ARPYMTDETAILS>", "<ACTION>Draft</ACTION><ARPYMTDETAILS>"
+    )
+    draft = gw.call(draft_xml).data().findtext("arpymt/RECORDNO", "")
+    assert gw.read("ARPYMT", draft, "STATE,DISPLAYSTATE").findtext("STATE") == "D"
+    assert _state(gw, inv) == ("Posted", "0", "60")  # a draft posts nothing
+    reverse_draft = gw.call(
+        f'<reverse_arpayment key="{draft}">{legacy_date("2024-07-26", "datereversed")}</reverse_arpayment>'
+    )
+    assert "draft" in reverse_draft.errors()[0]["description2"]
+    gw.call(f"<delete><object>ARPYMT</object><keys>{draft}</keys></delete>").ok()
+    assert gw.call(f"<read><object>ARPYMT</object><keys>{draft}</keys></read>").data().get("count") == "0"
+    assert _state(gw, inv) == ("Posted", "0", "60")

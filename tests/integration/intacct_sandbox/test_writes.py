@@ -221,8 +221,9 @@ def test_generic_arpymt_create_with_credit_memo(gw: Gateway) -> None:
         f"<update><ARPYMT><RECORDNO>{pay}</RECORDNO><DESCRIPTION>x</DESCRIPTION></ARPYMT></update>"
     )
     assert update.result().findtext("status") == "failure"
-    assert gw.call(f"<delete><object>ARPYMT</object><keys>{pay}</keys></delete>").ok() is not None
-    assert _state(gw, inv) == ("Posted", "0", "150")
+    posted = gw.call(f"<delete><object>ARPYMT</object><keys>{pay}</keys></delete>")
+    assert "only draft payments can be deleted" in posted.errors()[0]["description2"]
+    assert _state(gw, inv) == ("Paid", "150", "0")
 
 
 def test_delete_unapplied_adjustment_and_apply_overpayment(gw: Gateway) -> None:
