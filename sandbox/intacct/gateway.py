@@ -115,6 +115,43 @@ def not_authorized(sender: str, company: str) -> ErrorDetail:
     )
 
 
+# The control block's schema: this sequence, the first five required (3.0 api.xsd / DTD).
+CONTROL_ORDER = (
+    "senderid",
+    "password",
+    "controlid",
+    "uniqueid",
+    "dtdversion",
+    "policyid",
+    "debug",
+    "includewhitespace",
+)
+_CONTROL_REQUIRED = 5
+_REQUIRED = set(CONTROL_ORDER[:_CONTROL_REQUIRED])
+
+
+def control_schema_error(control: Element) -> str | None:
+    """The libxml-style message for a control block that breaks the schema, or None."""
+    position = 0  # index in CONTROL_ORDER of the next element allowed
+    for child in control:
+        tag = child.tag
+        if tag in CONTROL_ORDER and CONTROL_ORDER.index(tag) >= position:
+            missing = [t for t in CONTROL_ORDER[position : CONTROL_ORDER.index(tag)] if t in _REQUIRED]
+            if missing:
+                return f"Error 1871: Element '{tag}': This element is not expected. Expected is ( {missing[0]} )."
+            position = CONTROL_ORDER.index(tag) + 1
+            continue
+        expected = CONTROL_ORDER[position] if position < len(CONTROL_ORDER) else ""
+        hint = f" Expected is ( {expected} )." if position < _CONTROL_REQUIRED else ""
+        return f"Error 1871: Element '{tag}': This element is not expected.{hint}"
+    if position < _CONTROL_REQUIRED:
+        return (
+            "Error 1871: Element 'control': Missing child element(s). "
+            f"Expected is ( {CONTROL_ORDER[position]} )."
+        )
+    return None
+
+
 def _text(el: Element | None, tag: str) -> str:
     if el is None:
         return ""
@@ -181,6 +218,12 @@ class Gateway:
     def _execute(self, parsed: Parsed, endpoint: str) -> Outcome:
         root = parsed.root
         control = root.find("control")
+        problem = None if control is None else control_schema_error(control)
+        if problem is not None:
+            # Schema validation comes first: nothing, not even the sender, is looked at.
+            resp, _ = self._control(root, "failure")
+            resp.append(errormessage([ErrorDetail("XL03000003", problem, "XML Parse schema error")]))
+            return Outcome(200, xml_bytes(resp))
         sender, sender_pw = _text(control, "senderid"), _text(control, "password")
         known_pw = SENDERS.get(sender)
         if known_pw is not None and known_pw != sender_pw:

@@ -22,7 +22,7 @@ from bisync.intacct import (
 from bisync.intacct import functions as fn
 from sandbox.intacct import COMPANY_ID, SENDER_ID, SENDER_PASSWORD, USER_ID, USER_PASSWORD
 
-from .conftest import Gateway
+from .conftest import Gateway, Response
 
 
 @pytest.fixture
@@ -323,3 +323,21 @@ def test_void_finder_reads_reversed_payments_and_their_reversals(client: Intacct
     legacy = client.read("ARPAYMENT", [pay])[0]
     assert (legacy["STATE"], legacy["PAYMENTTYPE"]) == ("V", "EFT")
     assert legacy["INVOICES"]["RECORD"] == inv
+
+
+@pytest.mark.parametrize("optional", [{}, {"policyid": "p-1", "debug": True}])
+def test_bisync_control_blocks_pass_the_schema_check(gw: Gateway, optional: dict[str, object]) -> None:
+    from bisync.intacct.xml import ControlBlock, FunctionCall, LoginAuth, build_request
+
+    control = ControlBlock(
+        senderid=SENDER_ID,
+        password=SecretStr(SENDER_PASSWORD),
+        controlid="req-1",
+        uniqueid=True,
+        **optional,  # type: ignore[arg-type]
+    )
+    auth = LoginAuth(userid=USER_ID, companyid=COMPANY_ID, password=SecretStr(USER_PASSWORD))
+    body = build_request(control, auth, [FunctionCall("getAPISession", "f-1")])
+    resp = Response(gw.raw(body))
+    assert resp.control_status == "success", resp.http.text
+    assert resp.ok().findtext("data/api/sessionid")

@@ -62,6 +62,60 @@ def test_unknown_sender_is_a_control_level_failure(gw: Gateway) -> None:
     assert "[Support ID: " in err["description2"]
 
 
+_GOOD_CONTROL = (
+    "<senderid>blixo-sandbox</senderid><password>sandbox-sender</password><controlid>c-1</controlid>"
+    "<uniqueid>false</uniqueid><dtdversion>3.0</dtdversion>"
+)
+
+
+@pytest.mark.parametrize(
+    ("control", "culprit"),
+    [
+        (
+            _GOOD_CONTROL.replace(
+                "<senderid>blixo-sandbox</senderid><password>sandbox-sender</password>",
+                "<password>sandbox-sender</password><senderid>blixo-sandbox</senderid>",
+            ),
+            "'password'",
+        ),
+        (
+            _GOOD_CONTROL.replace(
+                "<uniqueid>false</uniqueid><dtdversion>3.0</dtdversion>",
+                "<dtdversion>3.0</dtdversion><uniqueid>false</uniqueid>",
+            ),
+            "'dtdversion'",
+        ),
+        (_GOOD_CONTROL + "<includewhitespace>false</includewhitespace><debug>false</debug>", "'debug'"),
+        (_GOOD_CONTROL + "<includewhitespace>false</includewhitespace><policyid>p</policyid>", "'policyid'"),
+        (_GOOD_CONTROL.replace("<uniqueid>false</uniqueid>", ""), "'dtdversion'"),
+        (_GOOD_CONTROL.replace("<dtdversion>3.0</dtdversion>", ""), "'control'"),
+        (_GOOD_CONTROL + "<colour>red</colour>", "'colour'"),
+    ],
+)
+def test_control_block_is_schema_checked_in_order(gw: Gateway, control: str, culprit: str) -> None:
+    body = gw.body(["<getAPISession/>"], auth=gw.login_xml())
+    start, end = body.index("<control>") + len("<control>"), body.index("</control>")
+    resp = Response(gw.raw(body[:start] + control + body[end:]))
+    assert resp.status_code == 200
+    assert resp.control_status == "failure"
+    assert [c.tag for c in resp.root] == ["control", "errormessage"]
+    err = errors_of(resp.root)[0]
+    assert err["errorno"] == "XL03000003"
+    assert culprit in err["description2"]
+
+
+def test_control_block_with_every_optional_element_in_order_is_accepted(gw: Gateway) -> None:
+    body = gw.body(["<getAPISession/>"], auth=gw.login_xml())
+    start, end = body.index("<control>") + len("<control>"), body.index("</control>")
+    full = (
+        _GOOD_CONTROL
+        + "<policyid>p</policyid><debug>false</debug><includewhitespace>false</includewhitespace>"
+    )
+    resp = Response(gw.raw(body[:start] + full + body[end:]))
+    assert resp.control_status == "success"
+    assert resp.ok().find("data/api/sessionid") is not None
+
+
 # Verbatim what the official Intacct SDKs' tests mock for "sign-in incorrect".
 SIGN_IN_INCORRECT = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<response><control><status>failure</status></control>'
