@@ -49,9 +49,13 @@ def field_error(obj: str, name: str) -> IntacctError:
 
 
 def support_id() -> str:
-    """An opaque, URL-encoded-looking token like the one real Intacct appends to description2."""
-    raw = base64.b64encode(os.urandom(18)).decode().replace("/", "%2F").replace("+", "%2B")
-    return f"{raw[:10]}%7E{raw[10:]}"
+    """An opaque, percent-encoded token like the one real Intacct appends to description2.
+
+    The raw token (base64 with a `~` after ten characters) is encoded as a whole, so every `%`
+    starts a complete escape (no `%2%7E` from splitting one)."""
+    raw = base64.b64encode(os.urandom(18)).decode()
+    raw = f"{raw[:10]}~{raw[10:]}"
+    return "".join(c if c.isascii() and c.isalnum() else f"%{ord(c):02X}" for c in raw)
 
 
 def now_ts() -> str:

@@ -304,3 +304,19 @@ def test_state_in_a_sqlite_file_survives_a_restart(tmp_path: Path) -> None:
         assert sorted(t["NAME"] for t in terms[COMPANY_ID]["ARTERM"]) == ["DUE", "N15", "N30"]
     finally:
         second.stop()
+
+
+def test_support_ids_are_valid_percent_encoding(gw: Gateway) -> None:
+    from urllib.parse import unquote
+
+    from sandbox.intacct.values import support_id
+
+    encoded = re.compile(r"^(?:[A-Za-z0-9]|%[0-9A-F]{2})+$")
+    ids = [support_id() for _ in range(2000)]
+    assert all(encoded.match(i) for i in ids), [i for i in ids if not encoded.match(i)][:3]
+    assert all(unquote(i)[10] == "~" for i in ids)
+    assert any("%2F" in i or "%2B" in i for i in ids)  # the encoded characters do occur
+    resp = gw.call("<readMore><resultId>nope</resultId></readMore>")
+    found = re.search(r"\[Support ID: ([^\]]+)\]$", resp.errors()[0]["description2"])
+    assert found is not None
+    assert encoded.match(found.group(1))
