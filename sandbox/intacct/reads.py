@@ -81,14 +81,29 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
             correction=f"Query {VIEWS[obj]} instead",
         )
     select = el.find("select")
-    names = [] if select is None else [(f.text or "").strip() for f in select.findall("field")]
-    if not names:
+    items = [] if select is None else [(f.tag, (f.text or "").strip()) for f in select]
+    if not items:
         raise schema_error("Error 1871: Element 'query': Missing child element(s). Expected is ( select ).")
-    if "*" in names:
-        raise fail(
-            "DL02000001", "Select field * is not supported; list the fields", description="Invalid field"
-        )
-    fields = [check_field(obj, n) for n in names]
+    for tag, name in items:
+        if tag not in _SELECT_TAGS:
+            raise schema_error(
+                f"Error 1871: Element '{tag}': This element is not expected. "
+                "Expected is one of ( field, count, avg, min, max, sum )."
+            )
+        if tag in _UNSUPPORTED_AGGREGATES:
+            raise fail(
+                "DL02000001",
+                f"The aggregate function {tag} is not supported by the sandbox (only count is); "
+                "select the field and aggregate on the client",
+                description="Unsupported aggregate",
+            )
+        if name == "*":
+            raise fail(
+                "DL02000001", "Select field * is not supported; list the fields", description="Invalid field"
+            )
+    selected = [(tag, check_field(obj, name)) for tag, name in items]
+    fields = [name for tag, name in selected if tag == "field"]
+    _query_format(el.find("options"))
     pagesize_text = text(el, "pagesize", "100")
     offset_text = text(el, "offset", "0")
     if not pagesize_text.isdigit() or not 1 <= int(pagesize_text) <= 2000:
@@ -119,16 +134,72 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
             order.append((check_field(obj, text(o, "field")), o.find("descending") is not None))
     rows, resolver = _rows(ctx, obj, pred, showprivate)
     rows = _sorted(obj, rows, order, resolver, caseinsensitive)
-    page = rows[offset : offset + pagesize]
-    remaining = max(0, len(rows) - offset - len(page))
+    if len(fields) == len(selected):
+        out = [[(f, resolver.value(r, f)) for f in fields] for r in rows]
+    else:
+        out = _count_groups(selected, rows, resolver)
+    page = out[offset : offset + pagesize]
+    remaining = max(0, len(out) - offset - len(page))
     data = _data(
-        obj, totalcount=str(len(rows)), offset=str(offset), count=str(len(page)), numremaining=str(remaining)
+        obj, totalcount=str(len(out)), offset=str(offset), count=str(len(page)), numremaining=str(remaining)
     )
-    for r in page:
-        get = resolver.getter(r)
-        data.append(flat_element(obj, obj, [(f, get(f)) for f in fields]))
+    for values in page:
+        data.append(flat_element(obj, obj, values))
     ctx.transactions += 1
     return [data]
+
+
+_SELECT_TAGS = ("field", "count", "avg", "min", "max", "sum")
+_UNSUPPORTED_AGGREGATES = ("avg", "min", "max", "sum")
+
+
+def _count_groups(
+    selected: list[tuple[str, str]], rows: list[Record], resolver: Resolver
+) -> list[list[tuple[str, str]]]:
+    """`<count>F</count>`: one row per distinct combination of the plain fields (SQL GROUP BY),
+    in the order groups first appear, with `COUNT.F` = the group's rows where F is not empty.
+    With no plain field there is exactly one row, even when nothing matched."""
+    keys = [name for tag, name in selected if tag == "field"]
+    groups: dict[tuple[str, ...], list[Record]] = {}
+    for r in rows:
+        groups.setdefault(tuple(resolver.value(r, k) for k in keys), []).append(r)
+    if not keys and not groups:
+        groups[()] = []
+    out: list[list[tuple[str, str]]] = []
+    for key, members in groups.items():
+        values = dict(zip(keys, key, strict=True))
+        row: list[tuple[str, str]] = []
+        for tag, name in selected:
+            if tag == "field":
+                row.append((name, values[name]))
+            else:
+                n = sum(1 for m in members if resolver.value(m, name) != "")
+                row.append((f"COUNT.{name}", str(n)))
+        out.append(row)
+    return out
+
+
+def _query_format(options: Element | None) -> None:
+    """`<options><returnformat>`: only xml is served; json and csv are refused, not ignored."""
+    fmt = "" if options is None else text(options, "returnformat").lower()
+    _check_format(fmt or "xml", "returnformat")
+
+
+def _check_format(fmt: str, element: str) -> None:
+    if fmt.lower() == "xml":
+        return
+    if fmt.lower() in ("json", "csv"):
+        raise fail(
+            "DL02000001",
+            f"{element} {fmt} is not supported by the sandbox: it answers xml only",
+            description="Unsupported return format",
+            correction=f"Leave out {element} or use xml",
+        )
+    raise fail(
+        "DL02000001",
+        f"Invalid {element} {fmt}: use xml, json or csv",
+        description="Invalid return format",
+    )
 
 
 def _sorted(
@@ -176,11 +247,7 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
             f"Invalid pagesize {size_text}: readByQuery returns 1 to 1000 records per page",
             description="Invalid pagesize",
         )
-    fmt = text(el, "returnFormat", "xml").lower()
-    if fmt != "xml":
-        raise fail(
-            "DL02000001", f"returnFormat {fmt} is not supported by the sandbox", description="Invalid format"
-        )
+    _check_format(text(el, "returnFormat") or text(el, "returnformat") or "xml", "returnFormat")
     pred = compile_sql(obj, text(el, "query"), lambda n: check_field(obj, n, relations=False))
     # readByQuery has no options element (3.0 DTD), so it can never ask for private data: a
     # top-level session sees only shared records, like query without showprivate.
@@ -241,6 +308,7 @@ def _read_fields(obj: str, raw: str) -> list[str] | None:
 
 def fn_read(ctx: Ctx, el: Element) -> list[Element]:
     obj = object_of(el)
+    _check_format(text(el, "returnFormat") or text(el, "returnformat") or "xml", "returnFormat")
     fields = _read_fields(obj, text(el, "fields", "*"))
     keys = [k.strip() for k in text(el, "keys").split(",") if k.strip()]
     if len(keys) > 100:
@@ -259,6 +327,7 @@ def fn_read(ctx: Ctx, el: Element) -> list[Element]:
 
 def fn_read_by_name(ctx: Ctx, el: Element) -> list[Element]:
     obj = object_of(el)
+    _check_format(text(el, "returnFormat") or text(el, "returnformat") or "xml", "returnFormat")
     fields = _read_fields(obj, text(el, "fields", "*"))
     name_field = NAME_FIELD[obj]
     recs: list[Record] = []

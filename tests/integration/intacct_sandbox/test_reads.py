@@ -365,3 +365,62 @@ def test_shapes_mirror_the_reference_responses(gw: Gateway) -> None:
     assert [c.tag for c in data[0]] == ref_fields
     assert [c.tag for c in ours.root] == [c.tag for c in ref]
     assert [c.tag for c in ours.result()][:3] == [c.tag for c in ref.find("operation/result")][:3]
+
+
+def test_query_count_groups_by_the_selected_fields(gw: Gateway) -> None:
+    _customers(gw, 7)  # C003 and C006 inactive
+    grouped = gw.call(
+        _query("CUSTOMER", [], "").replace(
+            "<select></select>", "<select><field>STATUS</field><count>RECORDNO</count></select>"
+        )
+    ).data()
+    assert (grouped.get("listtype"), grouped.get("totalcount"), grouped.get("count")) == (
+        "CUSTOMER",
+        "2",
+        "2",
+    )
+    rows = [[(c.tag, c.text) for c in r] for r in grouped]
+    assert rows == [
+        [("STATUS", "active"), ("COUNT.RECORDNO", "5")],
+        [("STATUS", "inactive"), ("COUNT.RECORDNO", "2")],
+    ]
+    only_count = (
+        "<query><object>CUSTOMER</object><select><count>RECORDNO</count></select>"
+        "<filter><like><field>CUSTOMERID</field><value>C00%</value></like></filter></query>"
+    )
+    total = gw.call(only_count).data()
+    assert [(c.tag, c.text) for c in total[0]] == [("COUNT.RECORDNO", "7")]
+    nothing = gw.call(only_count.replace("C00%", "ZZZ%")).data()
+    assert (nothing.get("totalcount"), nothing.findtext("CUSTOMER/COUNT.RECORDNO")) == ("1", "0")
+    # COUNT(field) counts only rows where the field has a value.
+    gw.customer("T-1", "Termed", TERMNAME="N30")
+    terms = gw.call("<query><object>CUSTOMER</object><select><count>TERMNAME</count></select></query>").data()
+    assert terms.findtext("CUSTOMER/COUNT.TERMNAME") == "1"
+    summed = gw.call("<query><object>CUSTOMER</object><select><sum>TOTALDUE</sum></select></query>")
+    assert summed.errors()[0]["errorno"] == "DL02000001"
+    assert "only count" in summed.errors()[0]["description2"]
+    bogus = gw.call("<query><object>CUSTOMER</object><select><median>TOTALDUE</median></select></query>")
+    assert bogus.errors()[0]["errorno"] == "XL03000003"
+    unknown = gw.call("<query><object>CUSTOMER</object><select><count>SHOESIZE</count></select></query>")
+    assert unknown.errors()[0]["errorno"] == "DL02000001"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "JSON"])
+def test_non_xml_return_formats_are_refused_not_ignored(gw: Gateway, fmt: str) -> None:
+    gw.customer("F1")
+    calls = [
+        _query("CUSTOMER", ["CUSTOMERID"], f"<options><returnformat>{fmt}</returnformat></options>"),
+        "<readByQuery><object>CUSTOMER</object><fields>CUSTOMERID</fields><query></query>"
+        f"<pagesize>10</pagesize><returnFormat>{fmt}</returnFormat></readByQuery>",
+        f"<read><object>CUSTOMER</object><keys>1</keys><fields>*</fields><returnFormat>{fmt}</returnFormat></read>",
+        "<readByName><object>CUSTOMER</object><keys>F1</keys><fields>*</fields>"
+        f"<returnFormat>{fmt}</returnFormat></readByName>",
+    ]
+    resp = gw.post(calls)
+    for n in range(len(calls)):
+        err = resp.errors(n)[0]
+        assert err["errorno"] == "DL02000001"
+        assert "not supported by the sandbox" in err["description2"]
+        assert resp.result(n).find("data") is None
+    xml = gw.call(_query("CUSTOMER", ["CUSTOMERID"], "<options><returnformat>xml</returnformat></options>"))
+    assert xml.data().findtext("CUSTOMER/CUSTOMERID") == "F1"
