@@ -195,6 +195,10 @@ class Gateway:
                 with self.store.lock:
                     sess = self.store.session(_text(auth, "sessionid"))
                 company = sess[0] if sess else None
+        if company is not None:
+            with self.store.lock:
+                if self.store.settings(company) is None:
+                    company = None  # not a company of this sandbox: no counters, limits or faults
         fns = root.findall("operation/content/function")
         wrote = any(len(f) and f[0].tag not in READS for f in fns)
         return Parsed(root, company, wrote)

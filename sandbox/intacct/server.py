@@ -224,7 +224,15 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(parsed, Outcome):
             self._send(parsed.status, parsed.body)
             return
-        company = parsed.company or "?"
+        if parsed.company is None:
+            # Whose request it is cannot be known (unknown company, bad session, no
+            # authentication): it fails before any function runs, so it is answered without
+            # touching any company's counters, concurrency slots or faults.
+            endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
+            out = sb.gateway.execute(parsed, endpoint)
+            self._send(out.status, out.body)
+            return
+        company = parsed.company
         with sb.lock:
             sb.counter(company).requests += 1
             faults = sb.fault(company)

@@ -530,11 +530,12 @@ _LINE_ORDER = [
 ]
 
 
-def _ar_lines(ctx: Ctx, box: Element | None, label: str) -> list[Record]:
+def _ar_lines(ctx: Ctx, box: Element | None, label: str, container: str) -> list[Record]:
     lines = [] if box is None else box.findall("lineitem")
     if not lines:
+        # Name the element the schema complains about (invoiceitems / aradjustmentitems).
         raise schema_error(
-            f"Error 1871: Element '{label}': Missing child element(s). Expected is ( lineitem )."
+            f"Error 1871: Element '{container}': Missing child element(s). Expected is ( lineitem )."
         )
     out: list[Record] = []
     for n, line in enumerate(lines, start=1):
@@ -630,7 +631,9 @@ def fn_create_invoice(ctx: Ctx, el: Element) -> list[Element]:
         "RECORDTYPE": "ri",
         "_EXTERNALID": text(el, "externalid"),
     }
-    rec = create_ar(ctx, "ARINVOICE", header, _ar_lines(ctx, el.find("invoiceitems"), label), label)
+    rec = create_ar(
+        ctx, "ARINVOICE", header, _ar_lines(ctx, el.find("invoiceitems"), label, "invoiceitems"), label
+    )
     ctx.transactions += 1
     return [key_el(rec["RECORDNO"])]
 
@@ -697,7 +700,13 @@ def fn_create_aradjustment(ctx: Ctx, el: Element) -> list[Element]:
         "RECORDTYPE": "ra",
         "_EXTERNALID": text(el, "externalid"),
     }
-    rec = create_ar(ctx, "ARADJUSTMENT", header, _ar_lines(ctx, el.find("aradjustmentitems"), label), label)
+    rec = create_ar(
+        ctx,
+        "ARADJUSTMENT",
+        header,
+        _ar_lines(ctx, el.find("aradjustmentitems"), label, "aradjustmentitems"),
+        label,
+    )
     ctx.transactions += 1
     return [key_el(rec["RECORDNO"])]
 

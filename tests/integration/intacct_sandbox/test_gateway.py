@@ -320,3 +320,21 @@ def test_support_ids_are_valid_percent_encoding(gw: Gateway) -> None:
     found = re.search(r"\[Support ID: ([^\]]+)\]$", resp.errors()[0]["description2"])
     assert found is not None
     assert encoded.match(found.group(1))
+
+
+def test_requests_of_no_known_company_leave_the_counters_alone(gw: Gateway) -> None:
+    unknown_sender_bad_session = gw.body(
+        ["<getAPISession/>"],
+        auth="<sessionid>no-such-session</sessionid>",
+        sender="nobody",
+        sender_password="x",
+    )
+    unknown_company = gw.body(["<getAPISession/>"], auth=gw.login_xml(company="NOPE"))
+    for body in (unknown_sender_bad_session, unknown_company):
+        resp = Response(gw.raw(body))
+        assert "failure" in (resp.control_status, resp.auth_status)
+    counters = gw.admin("counters", None)
+    assert set(counters) <= {COMPANY_ID}, counters
+    assert "?" not in counters
+    gw.call("<getAPISession/>", auth=gw.login_xml())
+    assert gw.admin("counters", None)[COMPANY_ID]["requests"] == 1

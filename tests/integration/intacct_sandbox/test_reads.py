@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sageintacctsdk.apis.constants import dimensions_fields_mapping
 
@@ -424,3 +426,10 @@ def test_non_xml_return_formats_are_refused_not_ignored(gw: Gateway, fmt: str) -
         assert resp.result(n).find("data") is None
     xml = gw.call(_query("CUSTOMER", ["CUSTOMERID"], "<options><returnformat>xml</returnformat></options>"))
     assert xml.data().findtext("CUSTOMER/CUSTOMERID") == "F1"
+
+
+def test_master_data_timestamps_include_the_time(gw: Gateway) -> None:
+    for obj in ("SODOCUMENTPARAMS", "ARTERM", "GLACCOUNT"):
+        data = gw.call(_query(obj, ["RECORDNO", "WHENCREATED"], "<pagesize>1</pagesize>")).data()
+        stamp = data.findtext(f"{obj}/WHENCREATED", "")
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", stamp), (obj, stamp)

@@ -343,3 +343,18 @@ def test_sales_return_posts_a_credit_adjustment_and_draft_posts_nothing(gw: Gate
     assert (d.findtext("SODOCUMENT/STATE"), d.findtext("SODOCUMENT/PRRECORDKEY")) == ("Draft", "")
     dup = gw.call(_so("S2", docno="D-1"))
     assert dup.errors()[0]["description2"].startswith("Another record with the value Sales Invoice-D-1")
+
+
+def test_empty_line_containers_are_named_in_the_schema_error(gw: Gateway) -> None:
+    gw.customer("EMPTY")
+    invoice = gw.call(
+        gw.invoice_xml("EMPTY").split("<invoiceitems>")[0] + "<invoiceitems></invoiceitems></create_invoice>"
+    )
+    err = invoice.errors()[0]
+    assert err["errorno"] == "XL03000003"
+    assert "'invoiceitems'" in err["description2"]
+    adjustment = gw.call(
+        f"<create_aradjustment><customerid>EMPTY</customerid>{legacy_date('2024-07-02', 'datecreated')}"
+        "<aradjustmentitems></aradjustmentitems></create_aradjustment>"
+    )
+    assert "'aradjustmentitems'" in adjustment.errors()[0]["description2"]
