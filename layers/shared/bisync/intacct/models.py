@@ -177,8 +177,9 @@ class Customer(IntacctModel):
     megaentityid: str | None = None
 
 
-class ArInvoiceItem(IntacctModel):
-    OBJECT = "ARINVOICEITEM"
+class _ArEntry(IntacctModel):
+    """The line fields A/R invoices and adjustments share."""
+
     recordno: str | None = None
     recordkey: str | None = None
     line_no: int | None = None
@@ -187,10 +188,14 @@ class ArInvoiceItem(IntacctModel):
     amount: Decimal | None = None
     trx_amount: Decimal | None = None
     entrydescription: str | None = None
-    itemid: str | None = None
-    itemname: str | None = None
     locationid: str | None = None
     departmentid: str | None = None
+
+
+class ArInvoiceItem(_ArEntry):
+    OBJECT = "ARINVOICEITEM"
+    itemid: str | None = None
+    itemname: str | None = None
 
 
 class ArInvoice(IntacctModel):
@@ -224,18 +229,8 @@ class ArInvoice(IntacctModel):
     items: Annotated[list[ArInvoiceItem], Owned] = Field(default_factory=list, alias="ARINVOICEITEMS")
 
 
-class ArAdjustmentItem(IntacctModel):
+class ArAdjustmentItem(_ArEntry):
     OBJECT = "ARADJUSTMENTITEM"
-    recordno: str | None = None
-    recordkey: str | None = None
-    line_no: int | None = None
-    glaccountno: str | None = None
-    accountno: str | None = None
-    amount: Decimal | None = None
-    trx_amount: Decimal | None = None
-    entrydescription: str | None = None
-    locationid: str | None = None
-    departmentid: str | None = None
 
 
 class ArAdjustment(IntacctModel):
