@@ -18,21 +18,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-import requests
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from bisync.blixo.client import BlixoClient
 from bisync.blixo.models import CustomerWrite, InvoiceWrite, LineItemWrite
-from bisync.secrets import IntacctCredentials, TenantSecrets
-from bisync.settings import TenantSettings
 from bisync.store import SyncStore
+from ops.demo_tenant import DEMO_TENANT, ensure_demo_tenant
 from ops.local import LocalStack
-from ops.onboarding import onboard_tenant
 
-DEMO_TENANT = "demo"
-DEMO_WEBHOOK_SECRET = "whsec_demo_local"  # noqa: S105 - the local demo's own, public value
 console = Console()
 T = TypeVar("T")
 
@@ -46,49 +41,6 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 90.0) ->
                 return value
             time.sleep(0.5)
     raise SystemExit(f"demo failed: timed out waiting for {what}")
-
-
-def onboard(stack: LocalStack, store: SyncStore) -> TenantSettings:
-    intacct = stack.doc["intacct"]
-    secrets = TenantSecrets(
-        intacct=IntacctCredentials(
-            sender_id=intacct["sender_id"],
-            sender_password=SecretStr(intacct["sender_password"]),
-            company_id=intacct["company_id"],
-            user_id=intacct["user_id"],
-            user_password=SecretStr(intacct["user_password"]),
-            entity_id=intacct["entities"][0] if intacct.get("entities") else None,
-        ),
-        blixo_api_key=SecretStr(stack.doc["blixo"]["api_key"]),
-        webhook_secrets=[SecretStr(DEMO_WEBHOOK_SECRET)],
-    )
-    settings = TenantSettings(
-        tenant_id=DEMO_TENANT, name="Demo Co (local)", entity_id=secrets.intacct.entity_id
-    )
-    stored = onboard_tenant(
-        store, stack.client("secretsmanager"), stack.doc["tenant_secret_prefix"], settings, secrets
-    )
-    stack.doc["demo_tenant"] = {"tenant_id": DEMO_TENANT, "webhook_secret": DEMO_WEBHOOK_SECRET}
-    stack.save()
-    return stored
-
-
-def subscribe_webhooks(stack: LocalStack) -> None:
-    """Point the Blixo sandbox's webhooks at the stack (once; rerunning the demo keeps one)."""
-    base = stack.doc["blixo"]["url"]
-    auth = (stack.doc["blixo"]["api_key"], "")
-    url = stack.doc["webhook_url"].replace("{tenantId}", DEMO_TENANT)
-    existing = requests.get(f"{base}/webhooks", auth=auth, timeout=10)
-    existing.raise_for_status()
-    if any(hook["url"] == url for hook in existing.json()["data"]):
-        return
-    created = requests.post(
-        f"{base}/webhooks",
-        auth=auth,
-        json={"url": url, "events": ["*"], "secret": DEMO_WEBHOOK_SECRET},
-        timeout=10,
-    )
-    created.raise_for_status()
 
 
 def push_flow(stack: LocalStack, store: SyncStore) -> None:
@@ -166,8 +118,7 @@ def show_status(store: SyncStore) -> None:
 def main() -> None:
     stack = LocalStack.load()
     store = SyncStore(stack.table())
-    onboard(stack, store)
-    subscribe_webhooks(stack)
+    ensure_demo_tenant(stack)
     console.print(
         f"tenant [bold]{DEMO_TENANT}[/] onboarded; Blixo sandbox webhooks -> {stack.doc['webhook_url']}"
     )

@@ -22,6 +22,8 @@ import boto3
 
 import sandbox.blixo as blixo_sandbox
 import sandbox.intacct as intacct_sandbox
+from ops.demo_tenant import ensure_demo_tenant
+from ops.local import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
@@ -275,6 +277,8 @@ def up() -> None:
     outputs = deploy(env)
     doc = stack_document(outputs)
     STACK_JSON.write_text(json.dumps(doc, indent=2) + "\n")
+    demo = ensure_demo_tenant(LocalStack.load(STACK_JSON))
+    log(f"demo tenant {demo['tenant_id']} onboarded; Blixo sandbox webhooks -> {demo['webhook_url']}")
     log(f"ready: {STACK_JSON.relative_to(ROOT)}")
 
 

@@ -150,3 +150,26 @@ def test_a_message_the_push_lambda_fails_on_ends_in_the_dlq(stack: Stack) -> Non
     dead = eventually(in_dlq, timeout=180, interval=2, what="the failed message in the push DLQ")
     assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= 1
     assert PushJob.model_validate_json(dead["Body"]).tenant_id == job.tenant_id
+
+
+def test_a_change_in_the_blixo_sandbox_reaches_the_push_lambda_for_the_demo_tenant(stack: Stack) -> None:
+    demo = stack.doc["demo_tenant"]
+    blixo = stack.doc["blixo"]
+    before = stack.store().get_cursor(demo["tenant_id"], "push").processed
+
+    created = requests.post(
+        f"{blixo['url']}/customers",
+        auth=(blixo["api_key"], ""),
+        json={"name": f"Webhook Path {uuid.uuid4().hex[:6]}"},
+        headers={"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+
+    # The sandbox signs the customer.created event with the demo tenant's secret and delivers
+    # it to the stack's webhook URL; the deployed push Lambda counts it.
+    eventually(
+        lambda: stack.store().get_cursor(demo["tenant_id"], "push").processed > before,
+        timeout=60,
+        what="the Blixo sandbox's webhook to reach the push Lambda",
+    )
