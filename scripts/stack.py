@@ -121,12 +121,21 @@ def wait_for_port(name: str, port: int, pid: int, timeout: float = 60.0) -> None
     raise SystemExit(f"{name} did not open port {port} within {timeout:.0f}s; see .local/{name}.log")
 
 
-def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+def start(
+    name: str, argv: list[str], env: dict[str, str] | None = None, fresh_state: Path | None = None
+) -> int:
+    """Start `name` unless it already runs. A sandbox that starts does so with empty state
+    (`fresh_state` is removed): ministack keeps its state in memory, so after a restart the
+    sandboxes must not remember records, mappings or webhook URLs of a stack that is gone."""
     pids = read_pids()
     pid = pids.get(name)
     if pid and alive(pid) and port_open(PORTS[name]):
         log(f"{name} already running (pid {pid}, port {PORTS[name]})")
         return pid
+    if fresh_state is not None:
+        # The write-ahead log and shared memory go too, or SQLite would replay the old data.
+        for path in (fresh_state, Path(f"{fresh_state}-wal"), Path(f"{fresh_state}-shm")):
+            path.unlink(missing_ok=True)
     if port_open(PORTS[name]):
         raise SystemExit(
             f"port {PORTS[name]} is taken by a process this stack did not start; stop it or set "
@@ -146,6 +155,8 @@ def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
 
 def stop_all() -> None:
     pids = read_pids()
+    if not pids:
+        log("nothing to stop")
     for name, pid in pids.items():
         if not alive(pid):
             log(f"{name} not running")
@@ -273,7 +284,7 @@ def up() -> None:
         if name == "blixo":
             # Production retries a failed webhook hourly; locally a retry comes within seconds.
             argv += ["--webhook-retry-delays", LOCAL_WEBHOOK_RETRY_DELAYS]
-        start(name, argv)
+        start(name, argv, fresh_state=LOCAL / f"{name}.sqlite3")
     outputs = deploy(env)
     doc = stack_document(outputs)
     STACK_JSON.write_text(json.dumps(doc, indent=2) + "\n")
