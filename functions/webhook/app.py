@@ -39,6 +39,10 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
         max_body_bytes=config.webhook_max_body_bytes,
     )
     metrics.add_metric(name=f"Webhook{response.status_code}", unit=MetricUnit.Count, value=1)
+    if response.body.get("status") == "ignored":
+        # Event types this integration does not handle: acknowledged so Blixo stops retrying,
+        # counted so a new type Blixo starts sending shows up on a dashboard.
+        metrics.add_metric(name="WebhookEventsIgnored", unit=MetricUnit.Count, value=1)
     logger.info("webhook answered", extra={"status": response.status_code, "reply": response.body})
     return {
         "statusCode": response.status_code,

@@ -124,6 +124,28 @@ def test_webhook_over_the_configured_size_is_413(acme: Aws, monkeypatch: pytest.
     assert acme.receive(acme.push_queue_url) == []
 
 
+def test_webhook_of_an_unhandled_type_is_acknowledged_counted_and_not_queued(
+    acme: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = json.dumps(
+        {
+            "id": "evt_sub_1",
+            "type": "subscription.created",
+            "createdAt": "2026-11-26T10:00:00Z",
+            "data": {"object": {}},
+        }
+    )
+    response = load_handler("webhook").lambda_handler(webhook_event(body=body), LambdaContext())
+
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "ignored"
+    assert acme.receive(acme.push_queue_url) == []
+    # Powertools writes the metrics as one EMF document on stdout when the handler returns.
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [doc for doc in emf if doc.get("WebhookEventsIgnored") in (1.0, [1.0])]
+    assert counted, emf
+
+
 # --------------------------------------------------------------------------- push
 def push_record(base: dict[str, Any], message_id: str, tenant_id: str, customer_id: str) -> dict[str, Any]:
     record = copy.deepcopy(base)
