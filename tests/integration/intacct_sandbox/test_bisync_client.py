@@ -71,24 +71,34 @@ def test_idempotent_write_after_a_lost_response(client: IntacctClient, gw: Gatew
     assert gw.admin("counters", None)[COMPANY_ID]["lost_responses"] == 1
 
 
-def test_invoice_payment_and_transaction_rollback(client: IntacctClient, gw: Gateway) -> None:
-    client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-1", name="Client"), controlid="c-cl-1"))
+def invoiced_customer(client: IntacctClient, n: int, amount: Decimal, name: str) -> str:
+    """Customer CL-<n> with one E100 invoice CL-INV-<n> of `amount`; returns the invoice key."""
+    client.run(fn.create_customer(fn.CustomerInput(customer_id=f"CL-{n}", name=name), controlid=f"c-cl-{n}"))
     invoice = fn.InvoiceInput(
-        customerid="CL-1",
+        customerid=f"CL-{n}",
         datecreated=dt.date(2024, 8, 1),
         termname="N30",
-        invoiceno="CL-INV-1",
-        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal("99.99"), locationid="E100"),),
+        invoiceno=f"CL-INV-{n}",
+        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=amount, locationid="E100"),),
     )
-    key = client.run(fn.create_invoice(invoice, controlid="inv-cl-1")).key
+    key = client.run(fn.create_invoice(invoice, controlid=f"inv-cl-{n}")).key
     assert key
-    payment = fn.ArPymtInput(
-        customer_id="CL-1",
+    return key
+
+
+def eft_payment(n: int, *details: fn.ArPaymentDetailInput) -> fn.ArPymtInput:
+    return fn.ArPymtInput(
+        customer_id=f"CL-{n}",
         payment_method="EFT",
         receipt_date=dt.date(2024, 8, 3),
         bank_account_id="BOA-CHK",
-        details=(fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal("99.99")),),
+        details=details,
     )
+
+
+def test_invoice_payment_and_transaction_rollback(client: IntacctClient, gw: Gateway) -> None:
+    key = invoiced_customer(client, 1, Decimal("99.99"), "Client")
+    payment = eft_payment(1, fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal("99.99")))
     client.run(fn.create_arpymt(payment, controlid="pay-cl-1"))
     inv = client.read("ARINVOICE", [key], ["STATE", "TOTALDUE"])[0]
     assert (inv["STATE"], inv["TOTALDUE"]) == ("Paid", "0")
@@ -270,25 +280,11 @@ def test_remaining_functions_and_error_shapes_through_the_client(client: Intacct
 
 
 def test_generic_payment_with_two_details_on_one_invoice_pays_it_in_full(client: IntacctClient) -> None:
-    client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-3", name="Split"), controlid="c-cl-3"))
-    invoice = fn.InvoiceInput(
-        customerid="CL-3",
-        datecreated=dt.date(2024, 8, 1),
-        termname="N30",
-        invoiceno="CL-INV-3",
-        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(50), locationid="E100"),),
-    )
-    key = client.run(fn.create_invoice(invoice, controlid="inv-cl-3")).key
-    assert key
-    payment = fn.ArPymtInput(
-        customer_id="CL-3",
-        payment_method="EFT",
-        receipt_date=dt.date(2024, 8, 3),
-        bank_account_id="BOA-CHK",
-        details=(
-            fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(30)),
-            fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(20)),
-        ),
+    key = invoiced_customer(client, 3, Decimal(50), "Split")
+    payment = eft_payment(
+        3,
+        fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(30)),
+        fn.ArPaymentDetailInput(invoice_key=key, amount=Decimal(20)),
     )
     client.run(fn.create_arpymt(payment, controlid="pay-cl-3"))
     inv = client.read("ARINVOICE", [key], ["STATE", "TOTALPAID", "TOTALDUE"])[0]
@@ -296,23 +292,8 @@ def test_generic_payment_with_two_details_on_one_invoice_pays_it_in_full(client:
 
 
 def test_void_finder_reads_reversed_payments_and_their_reversals(client: IntacctClient) -> None:
-    client.run(fn.create_customer(fn.CustomerInput(customer_id="CL-4", name="Voids"), controlid="c-cl-4"))
-    invoice = fn.InvoiceInput(
-        customerid="CL-4",
-        datecreated=dt.date(2024, 8, 1),
-        termname="N30",
-        invoiceno="CL-INV-4",
-        lines=(fn.InvoiceLineInput(glaccountno="4000", amount=Decimal(40), locationid="E100"),),
-    )
-    inv = client.run(fn.create_invoice(invoice, controlid="inv-cl-4")).key
-    assert inv
-    payment = fn.ArPymtInput(
-        customer_id="CL-4",
-        payment_method="EFT",
-        receipt_date=dt.date(2024, 8, 3),
-        bank_account_id="BOA-CHK",
-        details=(fn.ArPaymentDetailInput(invoice_key=inv, amount=Decimal(40)),),
-    )
+    inv = invoiced_customer(client, 4, Decimal(40), "Voids")
+    payment = eft_payment(4, fn.ArPaymentDetailInput(invoice_key=inv, amount=Decimal(40)))
     pay = client.run(fn.create_arpymt(payment, controlid="pay-cl-4")).key
     assert pay
     rev = client.run(fn.reverse_arpayment(pay, dt.date(2024, 8, 5), controlid="rev-cl-4")).key
