@@ -22,9 +22,10 @@ DEMO_TENANT = "demo"
 DEMO_WEBHOOK_SECRET = "whsec_demo_local"  # noqa: S105 - the local demo's own, public value
 
 
-def onboard(stack: LocalStack) -> TenantSettings:
-    intacct = stack.doc["intacct"]
-    secrets = TenantSecrets(
+def sandbox_secrets(doc: dict[str, Any], webhook_secret: str) -> TenantSecrets:
+    """A tenant's credentials for the local sandboxes, as `.local/stack.json` records them."""
+    intacct = doc["intacct"]
+    return TenantSecrets(
         intacct=IntacctCredentials(
             sender_id=intacct["sender_id"],
             sender_password=SecretStr(intacct["sender_password"]),
@@ -33,9 +34,13 @@ def onboard(stack: LocalStack) -> TenantSettings:
             user_password=SecretStr(intacct["user_password"]),
             entity_id=intacct["entities"][0] if intacct.get("entities") else None,
         ),
-        blixo_api_key=SecretStr(stack.doc["blixo"]["api_key"]),
-        webhook_secrets=[SecretStr(DEMO_WEBHOOK_SECRET)],
+        blixo_api_key=SecretStr(doc["blixo"]["api_key"]),
+        webhook_secrets=[SecretStr(webhook_secret)],
     )
+
+
+def onboard(stack: LocalStack) -> TenantSettings:
+    secrets = sandbox_secrets(stack.doc, DEMO_WEBHOOK_SECRET)
     settings = TenantSettings(
         tenant_id=DEMO_TENANT, name="Demo Co (local)", entity_id=secrets.intacct.entity_id
     )

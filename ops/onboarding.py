@@ -5,27 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import SecretStr
+
 from bisync.secrets import TenantSecrets, tenant_secret_name
 from bisync.settings import TenantSettings
 from bisync.store import SyncStore
 
 
 def secret_document(secrets: TenantSecrets) -> str:
-    """The JSON stored in Secrets Manager (SecretStr hides values from every other dump)."""
-    intacct = secrets.intacct
+    """The JSON stored in Secrets Manager: the model's own fields, SecretStr values revealed
+    (they are masked in every other dump)."""
     return json.dumps(
-        {
-            "intacct": {
-                "sender_id": intacct.sender_id,
-                "sender_password": intacct.sender_password.get_secret_value(),
-                "company_id": intacct.company_id,
-                "user_id": intacct.user_id,
-                "user_password": intacct.user_password.get_secret_value(),
-                "entity_id": intacct.entity_id,
-            },
-            "blixo_api_key": secrets.blixo_api_key.get_secret_value(),
-            "webhook_secrets": [s.get_secret_value() for s in secrets.webhook_secrets],
-        }
+        secrets.model_dump(),
+        default=lambda value: value.get_secret_value() if isinstance(value, SecretStr) else str(value),
     )
 
 

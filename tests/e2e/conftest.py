@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
-from bisync.secrets import tenant_secret_name
 from bisync.settings import Flows, TenantSettings
 from bisync.store import SyncStore
+from ops.demo_tenant import sandbox_secrets
+from ops.onboarding import onboard_tenant
 from tests.conftest import ROOT
 
 STACK_JSON = ROOT / ".local" / "stack.json"
@@ -70,23 +71,14 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
     def _onboard(flows: Flows | None = None) -> OnboardedTenant:
         tenant_id = f"e2e-{uuid.uuid4().hex[:12]}"
         webhook_secret = f"whsec_{uuid.uuid4().hex}"
-        name = tenant_secret_name(stack.doc["tenant_secret_prefix"], tenant_id)
-        document = {
-            "intacct": {
-                "sender_id": "blixo-sandbox",
-                "sender_password": "sandbox-sender",
-                "company_id": "SANDBOX",
-                "user_id": "blixo",
-                "user_password": "sandbox-user",
-            },
-            "blixo_api_key": "blixo-sandbox-key",
-            "webhook_secrets": [webhook_secret],
-        }
-        secrets.create_secret(Name=name, SecretString=json.dumps(document))
-        created.append(name)
-        stack.store().put_tenant(
-            TenantSettings(tenant_id=tenant_id, name="E2E", flows=flows or Flows(), secret_name=name)
+        stored = onboard_tenant(
+            stack.store(),
+            secrets,
+            stack.doc["tenant_secret_prefix"],
+            TenantSettings(tenant_id=tenant_id, name="E2E", flows=flows or Flows()),
+            sandbox_secrets(stack.doc, webhook_secret),
         )
+        created.append(stored.secret_name)
         return OnboardedTenant(tenant_id, webhook_secret)
 
     yield _onboard
