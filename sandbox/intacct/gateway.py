@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
+from xml.etree.ElementTree import Element, ParseError, SubElement, TreeBuilder, tostring
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from sandbox.intacct import orderentry, reads, writes
 from sandbox.intacct.records import Ctx
@@ -44,6 +44,35 @@ READS = {"query", "readByQuery", "readMore", "read", "readByName", "getAPISessio
 
 ROLLBACK_TEXT = "The entire transaction in this operation has been rolled back due to an error."
 
+# libxml2's default element depth limit (xmlParserMaxDepth), which real Intacct's parser keeps;
+# deeper documents are refused while parsing, before anything recursive walks the tree.
+MAX_XML_DEPTH = 256
+
+
+class _DepthLimitedBuilder(TreeBuilder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        self._depth += 1
+        if self._depth > MAX_XML_DEPTH:
+            # libxml2's own wording for this error
+            raise ParseError(f"Excessive depth in document: {MAX_XML_DEPTH} use XML_PARSE_HUGE option")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        self._depth -= 1
+        return super().end(tag)
+
+
+def parse_xml(body: bytes) -> Element:
+    """defusedxml's fromstring (no DTD, no entities) with the depth limit."""
+    parser = DefusedXMLParser(target=_DepthLimitedBuilder(), forbid_dtd=True)
+    parser.feed(body)
+    root: Element = parser.close()
+    return root
+
 
 @dataclass
 class Parsed:
@@ -67,6 +96,9 @@ class Outcome:
 def xml_bytes(root: Element) -> bytes:
     # Real Intacct writes empty fields as <X></X> and a double-quoted UTF-8 declaration.
     body = tostring(root, encoding="unicode", short_empty_elements=False)
+    # A stored carriage return goes out as a character reference: a literal one would be
+    # read back as a line feed by any XML parser.
+    body = body.replace("\r", "&#13;")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body.encode("utf-8")
 
 
@@ -172,8 +204,8 @@ class Gateway:
         if not body.strip():
             return http_error(400, "GW-0011", "Invalid request: the request body is empty.", "Bad request")
         try:
-            root = fromstring(body, forbid_dtd=True)
-        except (ParseError, DefusedXmlException, ValueError) as exc:
+            root = parse_xml(body)
+        except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
             root_el = Element("response")
             ctl = SubElement(root_el, "control")
             SubElement(ctl, "status").text = "failure"

@@ -33,6 +33,8 @@ def credentials(entity: str | None = None) -> Credentials:
         user_password=SecretStr(USER_PW),
         entity_id=entity,
         endpoint_url=LOGIN_URL,
+        # The session endpoint is on another host of the same service (an allow-listed one).
+        allowed_hosts=("eu.example.test",),
     )
 
 

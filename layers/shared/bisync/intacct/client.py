@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -17,9 +18,11 @@ from bisync.intacct.errors import (
     AuthenticationError,
     BusinessError,
     IntacctError,
+    InvalidValueError,
     OutcomeUnknownError,
     RateLimitError,
     TransientError,
+    UnsafeEndpointError,
     classify,
     is_replay_refusal,
     is_rollback_only,
@@ -30,7 +33,15 @@ from bisync.intacct.limiter import DEFAULT_MAX_IN_FLIGHT, CompanyLimiter, shared
 from bisync.intacct.models import M
 from bisync.intacct.paging import KEY_FIELD, Page, keyset_pages, result_id_pages
 from bisync.intacct.session import ApiSession, Clock, Credentials, SessionHolder, utc_now
-from bisync.intacct.transport import HttpResponse, Timeouts, Transport, as_transport
+from bisync.intacct.transport import (
+    FailureStage,
+    HttpResponse,
+    Timeouts,
+    Transport,
+    TransportFailure,
+    as_transport,
+    failure_of,
+)
 from bisync.intacct.xml import (
     ControlBlock,
     LoginAuth,
@@ -40,7 +51,9 @@ from bisync.intacct.xml import (
     ResponseFormatError,
     ResultData,
     SessionAuth,
+    XmlValueError,
     build_request,
+    check_payload,
     looks_like_html,
     parse_response,
 )
@@ -143,10 +156,23 @@ class IntacctClient:
         ids = [f.controlid for f in functions]
         if len(set(ids)) != len(ids):
             raise ValueError("function controlids must be unique within a request")
-        outcomes: list[Outcome] = self._retrying(lambda: self._execute_once(functions, transaction))
+        refused = _refused_values(functions)
+        if refused and transaction:
+            # All or nothing: one unsendable value means none of them is sent.
+            raise next(iter(refused.values()))
+        sendable = [f for f in functions if f.controlid not in refused]
+        sent: list[Outcome] = []
+        if sendable:
+            sent = self._retrying(lambda: self._execute_once(sendable, transaction))
         if resolve_keys:
-            outcomes = [self._resolve(o) for o in outcomes]
-        return outcomes
+            sent = [self._resolve(o) for o in sent]
+        by_id = {o.function.controlid: o for o in sent}
+        return [
+            by_id[f.controlid]
+            if f.controlid in by_id
+            else Outcome(f, OutcomeStatus.FAILED, error=refused[f.controlid])
+            for f in functions
+        ]
 
     def run(self, function: Function) -> Outcome:
         """Execute one function and raise its error if it did not happen."""
@@ -189,7 +215,7 @@ class IntacctClient:
             api = next((r for r in result.data.records if "sessionid" in r), None)
             if api is None or not api.get("sessionid"):
                 raise TransientError("getAPISession answered without a session id")
-            endpoint = str(api.get("endpoint") or creds.endpoint_url).strip()
+            endpoint = checked_endpoint(str(api.get("endpoint") or "").strip(), creds)
             return self._sessions.store(str(api["sessionid"]).strip(), endpoint, parsed.session_timeout)
 
     def _post(
@@ -213,23 +239,18 @@ class IntacctClient:
         return self._check(response, writes)
 
     def _send(self, url: str, body: bytes, writes: bool) -> HttpResponse:
-        # `from None`: request exceptions carry the request body (passwords, session id).
+        failure: TransportFailure | None = None
         try:
             return self._transport(url, body, self._timeouts)
-        except requests.exceptions.ConnectTimeout:
-            raise TransientError("could not connect to Intacct (timeout)") from None
-        except (requests.exceptions.Timeout, TimeoutError):
-            if writes:
-                raise OutcomeUnknownError(
-                    "no response from Intacct (timeout) after sending a write"
-                ) from None
-            raise TransientError("no response from Intacct (timeout)") from None
-        except (requests.exceptions.ConnectionError, ConnectionError) as exc:
-            if writes:
-                raise OutcomeUnknownError(
-                    f"connection lost after sending a write ({type(exc).__name__})"
-                ) from None
-            raise TransientError(f"connection to Intacct failed ({type(exc).__name__})") from None
+        except Exception as exc:
+            failure = failure_of(exc)
+            if failure is None:
+                raise
+        # Raised outside the except block: no __context__ pointing at the original exception,
+        # whose request carries the body (passwords, session id).
+        if failure.stage is FailureStage.NOT_SENT or not writes:
+            raise TransientError(failure.message)
+        raise OutcomeUnknownError(f"{failure.message}, after sending a write")
 
     def _check(self, response: HttpResponse, writes: bool) -> ParsedResponse:
         status = response.status
@@ -252,6 +273,11 @@ class IntacctClient:
             retry_after = _retry_after(response.headers)
             raise RateLimitError(
                 "Intacct rate limit (HTTP 429)", errors=errors, http_status=status, retry_after=retry_after
+            )
+        if 300 <= status < 400:
+            raise UnsafeEndpointError(
+                f"Intacct answered with a redirect (HTTP {status}); redirects are never followed",
+                http_status=status,
             )
         if status == 524:
             raise OutcomeUnknownError(
@@ -408,6 +434,64 @@ class IntacctClient:
         self, model: type[M], keys: Sequence[str | int], fields: Sequence[str] = ("*",)
     ) -> list[M]:
         return [model.model_validate(r) for r in self.read(model.OBJECT, keys, fields)]
+
+
+def _refused_values(functions: Sequence[Function]) -> dict[str, InvalidValueError]:
+    refused: dict[str, InvalidValueError] = {}
+    for function in functions:
+        try:
+            check_payload(function.call())
+        except XmlValueError as exc:
+            refused[function.controlid] = InvalidValueError(
+                f"{function.name}: {exc}", field=exc.field, controlid=function.controlid
+            )
+    return refused
+
+
+def checked_endpoint(endpoint: str, credentials: Credentials) -> str:
+    """The session endpoint getAPISession named, if it is safe to send credentials to.
+
+    Only the configured gateway's host (or one of `allowed_hosts`), over https unless the
+    configured endpoint itself is http (a local sandbox)."""
+    configured = urlsplit(credentials.endpoint_url)
+    if not endpoint:
+        return credentials.endpoint_url
+    given, port = _split(endpoint)
+    if given is None:
+        raise UnsafeEndpointError("getAPISession named an endpoint that is not a valid URL")
+    allowed = {(configured.hostname or "").lower(), *(h.lower() for h in credentials.allowed_hosts)}
+    schemes = {"https"} if configured.scheme == "https" else {"https", "http"}
+    host = (given.hostname or "").lower()
+    if given.scheme not in schemes:
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint with scheme {given.scheme or 'none'!r}; "
+            f"only {' or '.join(sorted(schemes))} is accepted"
+        )
+    if given.username is not None or given.password is not None or host not in allowed:
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint on host {host!r}, not the configured gateway's "
+            f"({', '.join(sorted(allowed))}); nothing is sent there"
+        )
+    if host == (configured.hostname or "").lower() and (port or _default_port(given.scheme)) != (
+        configured.port or _default_port(configured.scheme)
+    ):
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint on port {port}, not the configured gateway's; "
+            "nothing is sent there"
+        )
+    return endpoint
+
+
+def _split(url: str) -> tuple[SplitResult | None, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port
+    except ValueError:
+        return None, None
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
 
 
 def _result_key(function: Function, result: ParsedResult) -> str | None:

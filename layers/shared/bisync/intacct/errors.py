@@ -131,6 +131,21 @@ class BusinessError(IntacctError):
     """BL..., DL..., PL... and any other refusal that retrying cannot fix."""
 
 
+class InvalidValueError(BusinessError):
+    """A value this side refuses to send: XML 1.0 cannot carry one of its characters.
+
+    Raised before anything is sent; names the field, never the value."""
+
+    def __init__(self, message: str, *, field: str, controlid: str | None = None) -> None:
+        super().__init__(message, controlid=controlid)
+        self.field = field
+
+
+class UnsafeEndpointError(IntacctError):
+    """A redirect, or a session endpoint off the configured gateway's host: nothing is sent
+    there (it would receive the credentials). Not retried: it is a configuration or an attack."""
+
+
 def is_replay_refusal(errors: Sequence[ErrorDetail]) -> bool:
     return any(REPLAY_REFUSAL_TEXT in e.text.lower() for e in errors)
 

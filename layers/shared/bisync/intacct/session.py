@@ -22,7 +22,7 @@ def utc_now() -> datetime:
 class Credentials(BaseModel):
     """Web-services sender + company user. Secrets are SecretStr: never printed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     sender_id: str
     sender_password: SecretStr
@@ -31,6 +31,8 @@ class Credentials(BaseModel):
     user_password: SecretStr
     entity_id: str | None = None  # multi-entity: log in to this entity (locationid)
     endpoint_url: str = DEFAULT_ENDPOINT
+    # Hosts besides the gateway's own that a session endpoint may name (empty: only it).
+    allowed_hosts: tuple[str, ...] = ()
 
     def login(self) -> LoginAuth:
         return LoginAuth(

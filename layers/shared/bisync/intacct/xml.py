@@ -25,12 +25,33 @@ from bisync.intacct.errors import ErrorDetail, strip_support_id
 Payload = dict[str, Any]
 Record = dict[str, Any]
 
-# XML 1.0 cannot carry these at all; Intacct could not store them either.
-_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Everything outside XML 1.0's Char production (lone surrogates included): such a value
+# cannot be sent at all, and stripping it would silently turn "DUP\x00" into "DUP".
+_INVALID_XML_CHARS = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Real responses are about ten levels deep; anything far deeper is not a gateway answer.
+MAX_RESPONSE_DEPTH = 64
 
 
 class ResponseFormatError(ValueError):
-    """The body is not a gateway XML response (HTML page, truncated body, DTD...)."""
+    """The body is not a gateway XML response (HTML page, truncated body, DTD, too deep...)."""
+
+
+class XmlValueError(ValueError):
+    """A value XML 1.0 cannot carry. Names the field and the character, never the value."""
+
+    def __init__(self, field: str, char: str, position: int) -> None:
+        super().__init__(
+            f"{field or 'value'} contains U+{ord(char):04X} at position {position}, "
+            "a character XML 1.0 cannot carry; it is refused, not altered"
+        )
+        self.field = field
+
+
+def check_text(value: str, field: str = "") -> str:
+    bad = _INVALID_XML_CHARS.search(value)
+    if bad is not None:
+        raise XmlValueError(field, bad.group(), bad.start())
+    return value
 
 
 # ---------------------------------------------------------------- values -> text
@@ -50,7 +71,7 @@ def split_date(value: date) -> Payload:
     return {"year": f"{value.year:04d}", "month": f"{value.month:02d}", "day": f"{value.day:02d}"}
 
 
-def to_text(value: Any) -> str:
+def to_text(value: Any, field: str = "") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -60,20 +81,25 @@ def to_text(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, SecretStr):
-        return value.get_secret_value()
+        return check_text(value.get_secret_value(), field)
     if isinstance(value, int | float | str):
-        return _INVALID_XML_CHARS.sub("", str(value))
-    raise TypeError(f"cannot send a {type(value).__name__} to Intacct")
+        return check_text(str(value), field)
+    raise TypeError(f"cannot send a {type(value).__name__} to Intacct ({field or 'value'})")
 
 
-def normalise(value: Any) -> Any:
+def normalise(value: Any, path: str = "") -> Any:
     """Make a payload xmltodict-ready: every leaf becomes text, None entries are dropped
-    ({} stays, it writes an empty element such as <getAPISession/> or <ascending/>)."""
+    ({} stays, it writes an empty element such as <getAPISession/> or <ascending/>).
+    Raises XmlValueError naming the dotted path of a value XML cannot carry."""
     if isinstance(value, Mapping):
-        return {k: normalise(v) for k, v in value.items() if v is not None}
+        return {
+            k: normalise(v, f"{path}.{k}".lstrip(".").replace(".@", "@"))
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, list | tuple):
-        return [normalise(v) for v in value if v is not None]
-    return to_text(value)
+        return [normalise(v, path) for v in value if v is not None]
+    return to_text(value, path)
 
 
 # ---------------------------------------------------------------- request
@@ -161,14 +187,23 @@ def build_request(
         }
     }
     body: str = xmltodict.unparse(normalise(doc), encoding="utf-8", full_document=True)
-    return body.encode("utf-8")
+    # A literal CR in text is read back as LF by every XML parser (end-of-line handling);
+    # as a character reference it survives. Unpretty output has no CR of its own.
+    return body.replace("\r", "&#13;").encode("utf-8")
+
+
+def check_payload(call: FunctionCall) -> None:
+    """Raise XmlValueError if the function's payload holds a value XML cannot carry."""
+    normalise(call.payload, "")
 
 
 # ---------------------------------------------------------------- response
 
 
-def element_to_value(el: Element) -> Any:
+def element_to_value(el: Element, depth: int = 0) -> Any:
     """Element -> "" / text / dict (repeated child tags become lists, attributes under "@")."""
+    if depth > MAX_RESPONSE_DEPTH:
+        raise ResponseFormatError(f"response nested deeper than {MAX_RESPONSE_DEPTH} levels")
     children = list(el)
     if not children:
         text = el.text or ""
@@ -177,7 +212,7 @@ def element_to_value(el: Element) -> Any:
         return "" if "\n" in text and not text.strip() else text
     out: dict[str, Any] = {}
     for child in children:
-        value = element_to_value(child)
+        value = element_to_value(child, depth + 1)
         if child.tag in out:
             existing = out[child.tag]
             if isinstance(existing, list):
@@ -300,8 +335,8 @@ def parse_response(body: bytes | str) -> ParsedResponse:
         raise ResponseFormatError("empty body")
     try:
         root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise ResponseFormatError(f"body is not XML ({type(exc).__name__})") from exc
+    except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
+        raise ResponseFormatError(f"body is not XML ({type(exc).__name__})") from None
     if root.tag != "response":
         raise ResponseFormatError(f"unexpected root element <{root.tag}>")
     control = root.find("control")
