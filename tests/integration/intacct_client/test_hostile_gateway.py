@@ -6,6 +6,7 @@ not go and no secret (passwords, session id) anywhere in the error or its traceb
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -80,10 +81,8 @@ def serve(gateway: FakeGateway) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             gateway.bodies.append(body)
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 (gateway.login if b"<getAPISession" in body else gateway.content)(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -145,6 +144,14 @@ def with_self(make: Callable[[Reply, Reply], FakeGateway], content: Reply) -> Fa
     return gateway
 
 
+def redirect_to(status: int, url: str) -> Reply:
+    return lambda h: send(h, status, b"", Location=url)
+
+
+def answer(body: bytes) -> Reply:
+    return lambda h: send(h, 200, body)
+
+
 READ = fn.query("CUSTOMER", ["CUSTOMERID"])
 
 
@@ -155,7 +162,7 @@ def write() -> fn.Function:
 def test_a_redirect_is_never_followed(gateways: Callable[[Reply, Reply], FakeGateway]) -> None:
     elsewhere = gateways(lambda h: send(h, 200, b""), lambda h: send(h, 200, b""))
     for status in (301, 302, 303, 307, 308):
-        gateway = gateways(lambda h, s=status: send(h, s, b"", Location=elsewhere.url), lambda h: None)
+        gateway = gateways(redirect_to(status, elsewhere.url), lambda h: None)
         with pytest.raises(UnsafeEndpointError, match="redirect") as caught:
             client_for(gateway.url).execute([READ])
         assert_clean(caught.value)
@@ -174,11 +181,13 @@ def test_a_session_endpoint_on_another_host_receives_nothing(
         "http://user:pw@127.0.0.1/x",
         "http://[::1",
     ):
-        gateway = gateways(lambda h, e=endpoint: send(h, 200, session_xml(e)), lambda h: None)
+        gateway = gateways(answer(session_xml(endpoint)), lambda h: None)
         with pytest.raises(UnsafeEndpointError) as caught:
             client_for(gateway.url).execute([READ])
-        assert "nothing is sent" in str(caught.value) or "not a valid URL" in str(caught.value) or (
-            "scheme" in str(caught.value)
+        assert (
+            "nothing is sent" in str(caught.value)
+            or "not a valid URL" in str(caught.value)
+            or ("scheme" in str(caught.value))
         )
         assert_clean(caught.value)
         assert len(gateway.bodies) == 1  # only the login went out, to the configured gateway
@@ -286,7 +295,7 @@ def test_deep_nesting_is_a_response_format_error(gateways: Callable[[Reply, Repl
         + "</data></result></operation></response>"
     ).encode()
     gateway = with_self(gateways, lambda h: send(h, 200, deep))
-    with pytest.raises(TransientError, match="not XML|nested deeper") as caught:
+    with pytest.raises(TransientError, match=r"not XML|nested deeper") as caught:
         client_for(gateway.url).execute([READ])
     assert_clean(caught.value)
     gateway_w = with_self(gateways, lambda h: send(h, 200, deep))

@@ -42,7 +42,9 @@ def client(sandbox: SandboxHandle) -> IntacctClient:
         user_password=SecretStr(USER_PASSWORD),
         endpoint_url=sandbox.gateway_url,
     )
-    return IntacctClient(creds, retry=RetryPolicy(attempts=2, sleep=lambda _s: None), limiter=CompanyLimiter(2))
+    return IntacctClient(
+        creds, retry=RetryPolicy(attempts=2, sleep=lambda _s: None), limiter=CompanyLimiter(2)
+    )
 
 
 def names(client: IntacctClient) -> dict[str, str]:
