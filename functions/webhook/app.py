@@ -1,4 +1,8 @@
-"""Webhook Lambda: POST /webhooks/blixo/{tenantId} -> verify -> PushQueue -> 202."""
+"""Webhook Lambda: POST /webhooks/blixo/{tenantId} -> verify -> PushQueue -> 202.
+
+The intake decides what happened; this handler owns HTTP: the status codes, the body, the
+metrics and the log line.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,46 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bisync.aws import SqsQueue, load_tenant_secrets, sync_store
 from bisync.blixo import api
 from bisync.config import runtime_config
-from bisync.sync.intake import receive_webhook
+from bisync.sync.intake import IntakeResult, IntakeStatus, receive_webhook
 
 logger = Logger()
 metrics = Metrics()
+
+# 4xx: Blixo must not retry (the delivery can never be valid). 503: our side is not ready
+# (the tenant's secret), so Blixo's retries carry the event until it is.
+HTTP_STATUS: dict[IntakeStatus, int] = {
+    IntakeStatus.QUEUED: 202,
+    IntakeStatus.IGNORED: 200,
+    IntakeStatus.TOO_LARGE: 413,
+    IntakeStatus.UNKNOWN_TENANT: 404,
+    IntakeStatus.UNSIGNED: 401,
+    IntakeStatus.MALFORMED: 400,
+    IntakeStatus.SECRET_UNAVAILABLE: 503,
+}
+METRIC_NAME: dict[IntakeStatus, str] = {
+    IntakeStatus.QUEUED: "WebhookEventsQueued",
+    # Event types this integration does not handle: acknowledged so Blixo stops retrying,
+    # counted so a new type Blixo starts sending shows up on a dashboard.
+    IntakeStatus.IGNORED: "WebhookEventsIgnored",
+    IntakeStatus.TOO_LARGE: "WebhookRejectedTooLarge",
+    IntakeStatus.UNKNOWN_TENANT: "WebhookRejectedUnknownTenant",
+    IntakeStatus.UNSIGNED: "WebhookRejectedSignature",
+    IntakeStatus.MALFORMED: "WebhookRejectedMalformed",
+    IntakeStatus.SECRET_UNAVAILABLE: "WebhookSecretUnavailable",
+}
+
+
+def http_reply(result: IntakeResult) -> tuple[int, dict[str, Any]]:
+    status = HTTP_STATUS[result.status]
+    if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED):
+        body: dict[str, Any] = {"status": result.status.value, "eventId": result.event_id}
+        if result.status is IntakeStatus.IGNORED:
+            body["type"] = result.event_type
+        return status, body
+    if result.status is IntakeStatus.SECRET_UNAVAILABLE:
+        # The detail (which secret, why) is for our logs, not for the caller.
+        return status, {"message": "the tenant's webhook configuration is unavailable; retry later"}
+    return status, {"message": result.message}
 
 
 @logger.inject_lambda_context
@@ -27,9 +67,9 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
     config = runtime_config()
     tenant_id = (event.path_parameters or {}).get("tenantId", "")
     raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
     logger.append_keys(tenant_id=tenant_id)
-    response = receive_webhook(
+    result = receive_webhook(
         tenant_id,
         body,
         event.headers.get(api.SIGNATURE_HEADER),
@@ -38,14 +78,12 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
         queue=SqsQueue(config.push_queue_url),
         max_body_bytes=config.webhook_max_body_bytes,
     )
-    metrics.add_metric(name=f"Webhook{response.status_code}", unit=MetricUnit.Count, value=1)
-    if response.body.get("status") == "ignored":
-        # Event types this integration does not handle: acknowledged so Blixo stops retrying,
-        # counted so a new type Blixo starts sending shows up on a dashboard.
-        metrics.add_metric(name="WebhookEventsIgnored", unit=MetricUnit.Count, value=1)
-    logger.info("webhook answered", extra={"status": response.status_code, "reply": response.body})
-    return {
-        "statusCode": response.status_code,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(response.body),
-    }
+    status, reply = http_reply(result)
+    metrics.add_metric(name=f"Webhook{status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRIC_NAME[result.status], unit=MetricUnit.Count, value=1)
+    extra = {"status": status, "outcome": result.status.value, "event_id": result.event_id, "reply": reply}
+    if result.status is IntakeStatus.SECRET_UNAVAILABLE:
+        logger.error("webhook refused: tenant secret unavailable", extra={**extra, "detail": result.message})
+    else:
+        logger.info("webhook answered", extra=extra)
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(reply)}

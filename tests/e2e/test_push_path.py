@@ -119,7 +119,7 @@ def test_a_message_the_push_lambda_fails_on_ends_in_the_dlq(stack: Stack) -> Non
         event_type="customer.created",
         customer_id="cus_ghost",
         received_at=datetime.now(UTC),
-        event={"id": "x"},
+        event_json='{"id": "x"}',
     )
     message = job.to_message()
     sqs.send_message(

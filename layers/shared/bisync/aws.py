@@ -13,7 +13,7 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 
 from bisync.config import runtime_config
-from bisync.secrets import TenantSecrets, tenant_secret_name
+from bisync.secrets import TenantSecrets, TenantSecretsError, parse_tenant_secrets, tenant_secret_name
 from bisync.store import SyncStore
 from bisync.sync.jobs import QueueMessage
 
@@ -54,7 +54,29 @@ class SqsQueue:
 
 
 def load_tenant_secrets(tenant_id: str) -> TenantSecrets:
-    """The tenant's credentials from Secrets Manager (cached by Powertools for a few minutes)."""
+    """The tenant's credentials from Secrets Manager (cached by Powertools for a few minutes).
+
+    Raises TenantSecretsError, secret-free, when the secret is missing, unreadable or malformed."""
     name = tenant_secret_name(runtime_config().tenant_secret_prefix, tenant_id)
-    raw = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
-    return TenantSecrets.model_validate(raw)
+    problem: str | None = None
+    raw: str | bytes | None = None
+    try:
+        raw = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+    except parameters.exceptions.GetParameterError as exc:
+        # Powertools' message is botocore's ("ResourceNotFoundException ... can't find the
+        # specified secret"): names and codes, no secret value.
+        problem = f"{name!r} could not be read ({_aws_error_code(exc)})"
+    if problem is not None or raw is None:
+        raise TenantSecretsError(tenant_id, problem or f"{name!r} is empty")
+    return parse_tenant_secrets(tenant_id, raw)
+
+
+def _aws_error_code(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(cause).__name__))
+    return type(cause).__name__ if cause else type(exc).__name__
+
+
+__all__ = ["SqsQueue", "TenantSecretsError", "load_tenant_secrets", "sqs_client", "sync_store"]

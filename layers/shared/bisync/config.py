@@ -21,6 +21,12 @@ class RuntimeConfig(BaseSettings):
     intacct_endpoint_url: str = "https://api.intacct.com/ia/xml/xmlgw.phtml"
     blixo_api_url: str = "https://api.blixo.com/v1"
     webhook_max_body_bytes: int = 262_144
+    # Intacct transport bounds (bisync.intacct.transport.Timeouts): the decoded-body cap, far
+    # under the functions' 512 MB, and each request's overall deadline.
+    intacct_max_response_bytes: int = 32 * 1024 * 1024
+    intacct_request_deadline_seconds: float = 600.0
+    # Hosts besides the configured gateway's that a session endpoint may name.
+    intacct_allowed_hosts: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)

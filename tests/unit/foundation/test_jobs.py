@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -22,7 +23,7 @@ def push_job(**over: Any) -> PushJob:
         "event_type": "invoice.created",
         "customer_id": "cus_1",
         "received_at": T0,
-        "event": event_payload(),
+        "event_json": json.dumps(event_payload()),
     }
     fields.update(over)
     return PushJob(**fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ def push_job(event_type: str = "invoice.created", tenant_id: str = "acme") -> Pu
         event_type=event_type,
         customer_id="cus_1",
         received_at=T0,
-        event=event_payload(event_type),
+        event_json=json.dumps(event_payload(event_type)),
     )
 
 

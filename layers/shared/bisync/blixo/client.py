@@ -60,6 +60,7 @@ from bisync.blixo.models import (
     Payment,
     PaymentWrite,
 )
+from bisync.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,11 @@ class _ApiKeyAuth(requests.auth.AuthBase):
         token = base64.b64encode(f"{self._api_key.get_secret_value()}:".encode()).decode("ascii")
         r.headers["Authorization"] = f"Basic {token}"
         return r
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The key and its encoded forms, for redaction of what a server echoes back."""
+        key = self._api_key.get_secret_value()
+        return (key, base64.b64encode(f"{key}:".encode()).decode("ascii"))
 
     def __repr__(self) -> str:
         return "_ApiKeyAuth(api_key=SecretStr('**********'))"
@@ -278,7 +284,7 @@ class BlixoClient:
         if 200 <= status < 300:
             return payload
 
-        message, param = _error_details(payload, response)
+        message, param = _error_details(payload, response, self._auth.secret_values())
         kwargs: dict[str, Any] = {"param": param, "status_code": status, "method": method, "path": path}
         if status == 429:
             raise RateLimitError(message, retry_after=_retry_after(response), **kwargs)
@@ -346,7 +352,16 @@ def _unwrap(payload: Any, method: str, path: str) -> Any:
     return payload[api.DATA_KEY]
 
 
-def _error_details(payload: Any, response: requests.Response) -> tuple[str, str | None]:
+def _error_details(
+    payload: Any, response: requests.Response, secrets: tuple[str, ...]
+) -> tuple[str, str | None]:
+    """Blixo's message and param, with anything key-like taken out: a server may quote the
+    credential it refused, and this text goes into exceptions and logs."""
+    message, param = _raw_error_details(payload, response)
+    return redact(message, secrets), (redact(param, secrets) if param else param)
+
+
+def _raw_error_details(payload: Any, response: requests.Response) -> tuple[str, str | None]:
     message: str | None = None
     param: str | None = None
     if isinstance(payload, dict):

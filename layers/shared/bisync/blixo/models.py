@@ -38,9 +38,15 @@ from bisync.blixo.api import (
 _MAX_JSON_DIGITS = 15
 
 
+# Beyond any real amount, and far inside Decimal's 28-digit context (quantize would fail).
+_MAX_MONEY_ADJUSTED_EXPONENT = 17  # |amount| < 10^18, exact with 2 places in 28 digits
+
+
 def _to_money(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("money must be a finite number")
+    if value and value.adjusted() > _MAX_MONEY_ADJUSTED_EXPONENT:
+        raise ValueError(f"money must be less than 10^{_MAX_MONEY_ADJUSTED_EXPONENT + 1} in magnitude")
     quantized = value.quantize(api.MONEY_QUANTUM)
     # Refuse rather than round: a silently rounded amount would put the two ledgers apart.
     if quantized != value:
@@ -63,8 +69,18 @@ Money = Annotated[
 ]
 """A decimal amount in the document currency with exactly ``api.MONEY_PLACES`` places."""
 
+
+def _to_quantity(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("quantities and prices must be finite numbers")
+    if value and not -10 <= value.adjusted() <= _MAX_MONEY_ADJUSTED_EXPONENT:
+        raise ValueError("quantity or price out of range")
+    return value
+
+
 Quantity = Annotated[
     Decimal,
+    AfterValidator(_to_quantity),
     PlainSerializer(_decimal_to_json, return_type=float, when_used="json"),
 ]
 """Quantities and unit prices: decimal, not limited to two places."""

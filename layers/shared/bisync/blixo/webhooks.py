@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -120,6 +121,7 @@ def verify(
         raise InvalidSignature("signature does not match")
 
     payload = parse_strict_json(raw_body)
+    failure: MalformedPayload | None = None
     try:
         envelope = EventEnvelope.model_validate(payload)
     except PydanticValidationError as exc:
@@ -130,6 +132,12 @@ def verify(
         return IgnoredEvent(event_id=envelope.id, event_type=envelope.type, secret_index=secret_index)
     except PydanticValidationError as exc:
         _malformed(f"{envelope.type} object", exc)
+    except (ArithmeticError, RecursionError) as exc:
+        # A value no model check foresaw: still the sender's input, so a 400, never a 5xx
+        # that Blixo would retry for two days.
+        failure = MalformedPayload(f"invalid {envelope.type} object: {type(exc).__name__}")
+    if failure is not None:
+        raise failure
     return AcceptedEvent(event=event, secret_index=secret_index)
 
 
@@ -190,7 +198,32 @@ def parse_strict_json(raw_body: bytes) -> dict[str, Any]:
         raise MalformedPayload(f"body is not valid JSON: {type(exc).__name__}") from exc
     if not isinstance(value, dict):
         raise MalformedPayload("event must be a JSON object")
+    _check_structure(value)
     return value
+
+
+# Real events are a handful of levels deep; the models (and pydantic's own limit of 255) must
+# never meet anything near a recursion limit.
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_structure(value: Any) -> None:
+    """Depth and text checks, iteratively (no recursion for a hostile body to exhaust)."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedPayload(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    raise MalformedPayload(f"a key under {path or '(root)'} holds a lone surrogate")
+                stack.append((child, depth + 1, f"{path}.{key}".lstrip(".")[:120]))
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            # Valid JSON escapes, but no text: cannot be stored, queued or sent anywhere.
+            raise MalformedPayload(f"{path or 'a value'} holds a lone surrogate (\\ud800-\\udfff)")
 
 
 __all__ = [

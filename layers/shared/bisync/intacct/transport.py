@@ -154,7 +154,9 @@ def failure_of(exc: BaseException) -> TransportFailure | None:
     if isinstance(exc, ConnectionRefusedError):
         return TransportFailure("connection to Intacct refused", FailureStage.NOT_SENT)
     if isinstance(exc, ConnectionError):
-        return TransportFailure(f"connection to Intacct failed ({type(exc).__name__})", FailureStage.IN_FLIGHT)
+        return TransportFailure(
+            f"connection to Intacct failed ({type(exc).__name__})", FailureStage.IN_FLIGHT
+        )
     if isinstance(
         exc,
         requests.exceptions.RequestException

@@ -1,34 +1,61 @@
 """Webhook intake: a Blixo delivery for one tenant -> verified -> one job on the push queue.
 
-Answers fast (the push Lambda does the Intacct work) and never loses an event: anything
-this side cannot vouch for is refused with a status Blixo will retry on (5xx) or a clear
-4xx for a delivery that can never be valid.
+Plain logic, no HTTP: it returns an `IntakeResult` saying what happened and the webhook
+handler turns that into a status code. Never loses an event: what this side cannot vouch for
+is refused so that Blixo retries (SECRET_UNAVAILABLE, or an exception for a queue failure),
+and a delivery that can never be valid is refused for good, with a reason that says why.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from bisync.blixo.models import Customer
-from bisync.blixo.webhooks import AcceptedEvent, WebhookError, verify
+from bisync.blixo.webhooks import (
+    AcceptedEvent,
+    InvalidSignature,
+    MalformedPayload,
+    MissingSignature,
+    PayloadTooLarge,
+    WebhookError,
+    verify,
+)
+from bisync.secrets import TenantSecretsError
 from bisync.settings import TENANT_ID_PATTERN
 from bisync.store import TenantNotFoundError
 from bisync.sync.jobs import PushJob
 from bisync.sync.ports import MessageSink, TenantLookup
 
 
-class IntakeResponse(BaseModel):
-    status_code: int
-    body: dict[str, Any]
+class IntakeStatus(StrEnum):
+    QUEUED = "queued"
+    IGNORED = "ignored"  # verified, of a type this integration does not handle
+    TOO_LARGE = "too_large"
+    UNKNOWN_TENANT = "unknown_tenant"
+    UNSIGNED = "unsigned"  # missing or wrong signature
+    MALFORMED = "malformed"  # signed, but not a valid event
+    SECRET_UNAVAILABLE = "secret_unavailable"  # noqa: S105 - a status name; Blixo must retry
 
 
-def _reply(status_code: int, **body: Any) -> IntakeResponse:
-    return IntakeResponse(status_code=status_code, body=body)
+@dataclass(frozen=True)
+class IntakeResult:
+    status: IntakeStatus
+    message: str = ""
+    event_id: str | None = None
+    event_type: str | None = None
+
+
+_REFUSALS: dict[type[WebhookError], IntakeStatus] = {
+    PayloadTooLarge: IntakeStatus.TOO_LARGE,
+    MissingSignature: IntakeStatus.UNSIGNED,
+    InvalidSignature: IntakeStatus.UNSIGNED,
+    MalformedPayload: IntakeStatus.MALFORMED,
+}
 
 
 def receive_webhook(
@@ -41,23 +68,30 @@ def receive_webhook(
     queue: MessageSink,
     max_body_bytes: int,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> IntakeResponse:
+) -> IntakeResult:
     # Size first: an oversize body costs neither a lookup nor a hash.
     if len(raw_body) > max_body_bytes:
-        return _reply(413, message=f"body exceeds {max_body_bytes} bytes")
+        return IntakeResult(IntakeStatus.TOO_LARGE, f"body exceeds {max_body_bytes} bytes")
     if not TENANT_ID_PATTERN.fullmatch(tenant_id):
-        return _reply(404, message="unknown tenant")
+        return IntakeResult(IntakeStatus.UNKNOWN_TENANT, "unknown tenant")
     try:
         tenants.get_tenant(tenant_id)
     except TenantNotFoundError:
-        return _reply(404, message="unknown tenant")
+        return IntakeResult(IntakeStatus.UNKNOWN_TENANT, "unknown tenant")
+    try:
+        secrets = webhook_secrets(tenant_id)
+    except TenantSecretsError as exc:
+        return IntakeResult(IntakeStatus.SECRET_UNAVAILABLE, str(exc))
 
     try:
-        outcome = verify(raw_body, signature, webhook_secrets(tenant_id), max_body_bytes=max_body_bytes)
+        outcome = verify(raw_body, signature, secrets, max_body_bytes=max_body_bytes)
     except WebhookError as exc:
-        return _reply(exc.status_code, message=str(exc))
+        status = next((s for kind, s in _REFUSALS.items() if isinstance(exc, kind)), IntakeStatus.MALFORMED)
+        return IntakeResult(status, str(exc))
     if not isinstance(outcome, AcceptedEvent):
-        return _reply(200, status="ignored", eventId=outcome.event_id, type=outcome.event_type)
+        return IntakeResult(
+            IntakeStatus.IGNORED, "event type not handled", outcome.event_id, outcome.event_type
+        )
 
     event = outcome.event
     obj = event.object
@@ -68,8 +102,8 @@ def receive_webhook(
         event_type=event.type,
         customer_id=str(customer_id or "none"),
         received_at=now(),
-        # Plain JSON (verify() already checked it strictly): numbers stay numbers on the queue.
-        event=json.loads(raw_body),
+        # verify() decoded it as strict UTF-8 JSON: the text as Blixo sent it.
+        event_json=raw_body.decode("utf-8"),
     )
     queue.send(job.to_message())
-    return _reply(202, status="queued", eventId=event.id)
+    return IntakeResult(IntakeStatus.QUEUED, "queued", event.id, event.type)

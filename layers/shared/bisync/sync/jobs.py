@@ -14,10 +14,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bisync.blixo.webhooks import parse_strict_json
 from bisync.settings import TenantSettings
 
 # SQS allows 1-128 characters from this set in group and deduplication ids.
 _SQS_ID = re.compile(r"^[!-~]{1,128}$")
+# Characters a message body may not hold (SQS takes #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD
+# #x10000-#x10FFFF). In JSON text they can only sit inside strings, where \uXXXX is the same.
+_SQS_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def sqs_safe_json(text: str) -> str:
+    """JSON text SQS accepts as a message body, meaning the same JSON value."""
+    return _SQS_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def sqs_safe_id(raw: str) -> str:
@@ -49,12 +58,16 @@ class PushJob(BaseModel):
     # The Blixo customer the event is about: the push queue's ordering unit.
     customer_id: str
     received_at: datetime
-    # The event exactly as Blixo sent it (re-validated by the consumer).
-    event: dict[str, Any]
+    # The verified body exactly as Blixo sent it: text, so no number is rounded through a
+    # float on the way (the consumer re-validates it, parsing money as Decimal).
+    event_json: str
+
+    def event(self) -> dict[str, Any]:
+        return parse_strict_json(self.event_json.encode("utf-8"))
 
     def to_message(self) -> QueueMessage:
         return QueueMessage(
-            body=self.model_dump_json(),
+            body=sqs_safe_json(self.model_dump_json()),
             group_id=sqs_safe_id(f"{self.tenant_id}:{self.customer_id}"),
             # Blixo retries a delivery with the same event id: SQS drops the copy.
             deduplication_id=sqs_safe_id(self.event_id),
