@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bisync.endpoints import BLIXO_API_URL, INTACCT_GATEWAY_URL
+
 
 class RuntimeConfig(BaseSettings):
     """Names and URLs the template passes to every function (see template.yaml Globals)."""
@@ -18,8 +20,8 @@ class RuntimeConfig(BaseSettings):
     push_queue_url: str = ""
     pull_queue_url: str = ""
     tenant_secret_prefix: str = "blixo-intacct/dev/tenants/"  # noqa: S105 - a name, not a secret
-    intacct_endpoint_url: str = "https://api.intacct.com/ia/xml/xmlgw.phtml"
-    blixo_api_url: str = "https://api.blixo.com/v1"
+    intacct_endpoint_url: str = INTACCT_GATEWAY_URL
+    blixo_api_url: str = BLIXO_API_URL
     webhook_max_body_bytes: int = 262_144
     # Intacct transport bounds (bisync.intacct.transport.Timeouts): the decoded-body cap, far
     # under the functions' 512 MB, and each request's overall deadline.

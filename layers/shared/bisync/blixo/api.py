@@ -19,8 +19,10 @@ from urllib.parse import quote
 
 from pydantic.alias_generators import to_camel
 
+from bisync.endpoints import BLIXO_API_URL
+
 # --- Known -----------------------------------------------------------------------------------
-DEFAULT_BASE_URL: Final = "https://api.blixo.com/v1/"
+DEFAULT_BASE_URL: Final = BLIXO_API_URL
 DATA_KEY: Final = "data"  # every response body is {"data": ...}
 ERROR_MESSAGE_KEY: Final = "message"
 PAGE_PARAM: Final = "page"  # pages count from 1

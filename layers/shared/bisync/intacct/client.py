@@ -29,7 +29,7 @@ from bisync.intacct.errors import (
 )
 from bisync.intacct.filters import Filter
 from bisync.intacct.functions import Function, Lookup
-from bisync.intacct.limiter import DEFAULT_MAX_IN_FLIGHT, CompanyLimiter, shared_limiter
+from bisync.intacct.limiter import DEFAULT_MAX_IN_FLIGHT, Limiter, shared_limiter
 from bisync.intacct.models import M
 from bisync.intacct.paging import KEY_FIELD, Page, keyset_pages, result_id_pages
 from bisync.intacct.session import ApiSession, Clock, Credentials, SessionHolder, utc_now
@@ -122,7 +122,7 @@ class IntacctClient:
         *,
         transport: Transport | requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        limiter: CompanyLimiter | None = None,
+        limiter: Limiter | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         timeouts: Timeouts | None = None,
         clock: Clock = utc_now,
@@ -131,7 +131,7 @@ class IntacctClient:
         self.credentials = credentials
         self._transport = as_transport(transport)
         self.retry = retry or RetryPolicy()
-        self._limiter = limiter or shared_limiter(max_in_flight)
+        self._limiter: Limiter = limiter or shared_limiter(max_in_flight)
         self._timeouts = timeouts or Timeouts()
         self._sessions = SessionHolder(clock)
         self._request_id = request_id

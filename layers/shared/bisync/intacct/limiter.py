@@ -6,11 +6,23 @@ The semaphores live in one registry so every client of a company in the process 
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+from bisync.intacct.errors import TransientError
 
 DEFAULT_MAX_IN_FLIGHT = 2
+
+
+class Limiter(Protocol):
+    """What the client needs: a slot per request of a company."""
+
+    def slot(self, company_id: str) -> AbstractContextManager[None]: ...
 
 
 class CompanyLimiter:
@@ -52,3 +64,72 @@ def shared_limiter(max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> CompanyLimiter
             limiter = CompanyLimiter(max_in_flight)
             _REGISTRY[max_in_flight] = limiter
         return limiter
+
+
+class SlotLeases(Protocol):
+    """Leased slots shared by every container (bisync.store.slots.SlotStore in production)."""
+
+    def try_acquire(self, tenant_id: str, slots: int, holder: str, lease_seconds: float) -> int | None: ...
+
+    def release(self, tenant_id: str, slot: int, holder: str) -> None: ...
+
+
+class NoSlotError(TransientError):
+    """No Intacct slot came free in time: the work is retried later (a transient failure)."""
+
+
+class LeaseLimiter:
+    """At most `max_in_flight` requests of one tenant in flight across all containers.
+
+    A lease outlives the longest request (the transport's overall deadline) so it is never
+    taken from a live holder; a crashed holder's slot frees itself when its lease runs out.
+    Waiting is bounded by `max_wait`: then NoSlotError."""
+
+    def __init__(
+        self,
+        leases: SlotLeases,
+        tenant_id: str,
+        max_in_flight: int,
+        *,
+        lease_seconds: float,
+        max_wait: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
+        self._leases = leases
+        self._tenant = tenant_id
+        self._lease = lease_seconds
+        self._max_wait = max_wait
+        self._sleep = sleep
+        self._clock = clock
+        # Threads of this process take slots through one local semaphore first, so they do not
+        # spin against each other in DynamoDB.
+        self._local = threading.BoundedSemaphore(max_in_flight)
+
+    @contextmanager
+    def slot(self, company_id: str) -> Iterator[None]:
+        deadline = self._clock() + self._max_wait
+        if not self._local.acquire(timeout=self._max_wait):
+            raise NoSlotError(f"no Intacct slot for tenant {self._tenant} within {self._max_wait:g} s")
+        try:
+            holder = uuid.uuid4().hex
+            delay = 0.02
+            while True:
+                slot = self._leases.try_acquire(self._tenant, self.max_in_flight, holder, self._lease)
+                if slot is not None:
+                    break
+                if self._clock() + delay > deadline:
+                    raise NoSlotError(
+                        f"no Intacct slot for tenant {self._tenant} within {self._max_wait:g} s"
+                    )
+                self._sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                delay = min(delay * 2, 0.5)
+            try:
+                yield
+            finally:
+                self._leases.release(self._tenant, slot, holder)
+        finally:
+            self._local.release()

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
 
 from bisync.intacct.transport import DEFAULT_ENDPOINT
 from bisync.intacct.xml import LoginAuth, SessionAuth
+from bisync.secrets import IntacctCredentials
 
 Clock = Callable[[], datetime]
 
@@ -19,20 +20,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Credentials(BaseModel):
-    """Web-services sender + company user. Secrets are SecretStr: never printed."""
+class Credentials(IntacctCredentials):
+    """The tenant's secret Intacct credentials plus where to send them: the one credential
+    model (the secret document holds the IntacctCredentials part; the gateway comes from the
+    runtime configuration). Secrets are SecretStr and never echoed in errors."""
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    sender_id: str
-    sender_password: SecretStr
-    company_id: str
-    user_id: str
-    user_password: SecretStr
-    entity_id: str | None = None  # multi-entity: log in to this entity (locationid)
     endpoint_url: str = DEFAULT_ENDPOINT
     # Hosts besides the gateway's own that a session endpoint may name (empty: only it).
     allowed_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def for_gateway(
+        cls, secret: IntacctCredentials, endpoint_url: str, allowed_hosts: tuple[str, ...] = ()
+    ) -> Credentials:
+        return cls(**dict(secret), endpoint_url=endpoint_url, allowed_hosts=allowed_hosts)
 
     def login(self) -> LoginAuth:
         return LoginAuth(

@@ -19,7 +19,6 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-DEFAULT_ENDPOINT = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 _CHUNK = 64 * 1024
 
 

@@ -1,4 +1,5 @@
-"""DynamoDB repository for tenants, cursors and runs (mappings and errors come with the sync)."""
+"""DynamoDB repository: tenants, cursors and runs here; mappings, sync errors and Intacct slots
+in their own modules, reached as `store.mappings`, `store.errors`, `store.slots`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from botocore.exceptions import ClientError
 
 from bisync.settings import TenantSettings
 from bisync.store import keys
+from bisync.store.errors import ErrorStore
+from bisync.store.mappings import MappingStore
 from bisync.store.models import FlowCursor, RunOutcome, SyncRun
+from bisync.store.slots import SlotStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -32,6 +36,9 @@ class SyncStore:
 
     def __init__(self, table: Table) -> None:
         self._table = table
+        self.mappings = MappingStore(table)
+        self.errors = ErrorStore(table)
+        self.slots = SlotStore(table)
 
     # ------------------------------------------------------------------ tenants
     def put_tenant(self, settings: TenantSettings) -> None:

@@ -21,8 +21,15 @@ def run_sk(started_at_iso: str, run_id: str) -> str:
     return f"RUN#{started_at_iso}#{run_id}"
 
 
+ERROR_PREFIX = "ERR#"
+
+
 def error_sk(object_type: str, object_id: str) -> str:
-    return f"ERR#{object_type}#{object_id}"
+    return f"{ERROR_PREFIX}{object_type}#{object_id}"
+
+
+def slot_sk(n: int) -> str:
+    return f"SLOT#{n}"
 
 
 def mapping_pk(tenant_id: str, object_type: str) -> str:

@@ -1,0 +1,175 @@
+"""ID mappings: two items per link (B#<blixo id> and I#<intacct key>), written together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from bisync.store import keys
+from bisync.store.models import Mapping
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+class MappingConflictError(Exception):
+    """The link already exists (on either side): it is never made twice."""
+
+
+def _cancelled_by_condition(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ConditionalCheckFailedException":
+        return True
+    reasons = exc.response.get("CancellationReasons") or []
+    return error.get("Code") == "TransactionCanceledException" and any(
+        r.get("Code") == "ConditionalCheckFailed" for r in reasons
+    )
+
+
+class MappingStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def _items(self, mapping: Mapping) -> tuple[dict[str, Any], dict[str, Any]]:
+        pk = keys.mapping_pk(mapping.tenant_id, mapping.object_type)
+        body = mapping.model_dump_json()
+        return (
+            {"PK": pk, "SK": keys.blixo_side_sk(mapping.blixo_id), "mapping": body},
+            {"PK": pk, "SK": keys.intacct_side_sk(mapping.intacct_key), "mapping": body},
+        )
+
+    def link(self, mapping: Mapping) -> Mapping:
+        """Create the link; MappingConflictError if either side is already linked."""
+        mapping = mapping.model_copy(update={"updated_at": datetime.now(UTC)})
+        b_item, i_item = self._items(mapping)
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                    for item in (b_item, i_item)
+                ]
+            )
+        except ClientError as exc:
+            if _cancelled_by_condition(exc):
+                raise MappingConflictError(
+                    f"{mapping.object_type} {mapping.blixo_id} / {mapping.intacct_key} is already linked"
+                ) from None
+            raise
+        return mapping
+
+    def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping:
+        """Update an existing link (hash, version, state, extra keys). When the Intacct key
+        moved (an Order Entry edit, a reverse-and-recreate) the old I# item goes and the new one
+        must not belong to another link."""
+        mapping = mapping.model_copy(update={"updated_at": datetime.now(UTC)})
+        b_item, i_item = self._items(mapping)
+        pk = b_item["PK"]
+        table = self._table.name
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": table, "Item": b_item, "ConditionExpression": "attribute_exists(PK)"}}
+        ]
+        if previous_intacct_key and previous_intacct_key != mapping.intacct_key:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": {"PK": pk, "SK": keys.intacct_side_sk(previous_intacct_key)},
+                    }
+                }
+            )
+            items.append(
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": i_item,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            )
+        else:
+            items.append({"Put": {"TableName": table, "Item": i_item}})
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if _cancelled_by_condition(exc):
+                raise MappingConflictError(
+                    f"{mapping.object_type} {mapping.blixo_id}: not linked, or {mapping.intacct_key} "
+                    "belongs to another link"
+                ) from None
+            raise
+        return mapping
+
+    def unlink(self, mapping: Mapping) -> None:
+        pk = keys.mapping_pk(mapping.tenant_id, mapping.object_type)
+        table = self._table.name
+        self._table.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": {"PK": pk, "SK": keys.blixo_side_sk(mapping.blixo_id)},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": {"PK": pk, "SK": keys.intacct_side_sk(mapping.intacct_key)},
+                    }
+                },
+            ]
+        )
+
+    def by_blixo(self, tenant_id: str, object_type: str, blixo_id: str) -> Mapping | None:
+        return self._get(keys.mapping_pk(tenant_id, object_type), keys.blixo_side_sk(blixo_id))
+
+    def by_intacct(self, tenant_id: str, object_type: str, intacct_key: str) -> Mapping | None:
+        return self._get(keys.mapping_pk(tenant_id, object_type), keys.intacct_side_sk(intacct_key))
+
+    def many_by_blixo(self, tenant_id: str, object_type: str, blixo_ids: Iterable[str]) -> dict[str, Mapping]:
+        found = self._batch(
+            keys.mapping_pk(tenant_id, object_type), [keys.blixo_side_sk(i) for i in blixo_ids]
+        )
+        return {m.blixo_id: m for m in found}
+
+    def many_by_intacct(
+        self, tenant_id: str, object_type: str, intacct_keys: Iterable[str]
+    ) -> dict[str, Mapping]:
+        found = self._batch(
+            keys.mapping_pk(tenant_id, object_type), [keys.intacct_side_sk(k) for k in intacct_keys]
+        )
+        return {m.intacct_key: m for m in found}
+
+    def _get(self, pk: str, sk: str) -> Mapping | None:
+        item = self._table.get_item(Key={"PK": pk, "SK": sk}, ConsistentRead=True).get("Item")
+        return Mapping.model_validate_json(str(item["mapping"])) if item else None
+
+    def _batch(self, pk: str, sks: Sequence[str]) -> list[Mapping]:
+        unique = list(dict.fromkeys(sks))
+        out: list[Mapping] = []
+        # The resource's client: it takes and returns plain Python values.
+        client = self._table.meta.client
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [{"PK": pk, "SK": sk} for sk in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                reply = client.batch_get_item(RequestItems=request)
+                out.extend(
+                    Mapping.model_validate_json(str(item["mapping"]))
+                    for item in reply.get("Responses", {}).get(self._table.name, [])
+                )
+                request = reply.get("UnprocessedKeys") or {}
+        return out
