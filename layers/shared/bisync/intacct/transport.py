@@ -19,6 +19,10 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from bisync.endpoints import INTACCT_GATEWAY_URL
+
+DEFAULT_ENDPOINT = INTACCT_GATEWAY_URL
+
 _CHUNK = 64 * 1024
 
 
