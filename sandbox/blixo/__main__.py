@@ -12,6 +12,7 @@ from sandbox.blixo.server import (
     DEFAULT_API_KEY,
     DEFAULT_CONCURRENCY,
     IDEMPOTENCY_WAIT_SECONDS,
+    READ_TIMEOUT_SECONDS,
     start_server,
 )
 
@@ -35,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         default=IDEMPOTENCY_WAIT_SECONDS,
         help="seconds a request waits for an in-flight request with the same Idempotency-Key before 409",
     )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=READ_TIMEOUT_SECONDS,
+        help="seconds a started request may stay silent (short body) before a 400 or a close",
+    )
     parser.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
     args = parser.parse_args(argv)
     delays = (
@@ -49,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         max_concurrency=args.max_concurrency,
         webhook_retry_delays=delays,
         idempotency_wait_seconds=args.idempotency_wait,
+        read_timeout_seconds=args.read_timeout,
         verbose=args.verbose,
     )
     # One JSON line on stdout so scripts (make up) can read the URL, even with --port 0.

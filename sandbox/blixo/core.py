@@ -69,6 +69,78 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
 
 
+# A request body nested deeper than this is a 400; the stdlib parser would recurse until a
+# RecursionError (a 500) on 100k nested brackets. Real bodies nest 4 levels.
+MAX_JSON_DEPTH = 64
+# Integers longer than this are read as Decimal: int() refuses more than 4300 digits (a 500), and
+# as a Decimal the field's own validator answers "too large" / "must be an integer" naming it.
+MAX_INT_DIGITS = 30
+# String literals (escaped quotes included) are skipped when counting brackets. The closing quote
+# is optional so an unterminated string ends the scan instead of backtracking (linear time).
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_JSON_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else Decimal(text)
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if brackets outside string literals nest deeper than `limit` (no recursion)."""
+    brackets = _JSON_NOT_BRACKET_RE.sub("", _JSON_STRING_RE.sub("", text))
+    depth = 0
+    for ch in brackets:
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def loads_request(raw: bytes) -> Any:
+    """Parse a request body: a 400 (never a 500) for bad JSON, deep nesting or bad encoding."""
+    encoding = json.detect_encoding(raw)
+    try:
+        # A BOM stays in the text, so it is refused as before ("Unexpected UTF-8 BOM").
+        text = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except UnicodeDecodeError:
+        raise bad("The request body is not valid JSON") from None
+    if json_depth_exceeds(text):
+        raise bad(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        body = json.loads(text, parse_float=Decimal, parse_int=_parse_int, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise bad("The request body is not valid JSON") from None
+    _refuse_surrogates(body, "")
+    return body
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(value: Any, param: str) -> None:
+    """A lone surrogate ("\\ud800" in JSON) is not text: SQLite and UTF-8 cannot take it.
+
+    Recursion is bounded by MAX_JSON_DEPTH, checked before parsing."""
+    if isinstance(value, str):
+        if _SURROGATE_RE.search(value):
+            raise bad(
+                f"{param or 'The request body'} must be valid Unicode (no lone surrogates)", param or None
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{param}.{key}" if param else key
+            if _SURROGATE_RE.search(key):
+                shown = key.encode("utf-8", "backslashreplace").decode()
+                raise bad(f"Field names must be valid Unicode (no lone surrogates): {shown!r}", param or None)
+            _refuse_surrogates(item, name)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _refuse_surrogates(item, f"{param}[{n}]")
+
+
 def ts(moment: datetime) -> str:
     """The one timestamp format: ISO-8601 UTC with microseconds, so string order is time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -82,7 +154,10 @@ def parse_ts(text: str, param: str) -> datetime:
         raise bad(f"{param} must be an ISO-8601 timestamp, e.g. 2024-01-31T12:00:00Z", param) from None
     if moment.tzinfo is None:  # a naive timestamp is read as UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last representable UTC moment
+        raise bad(f"{param} is out of range", param) from None
 
 
 class Clock:

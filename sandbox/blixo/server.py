@@ -22,7 +22,7 @@ from sandbox.blixo import resources as r
 from sandbox.blixo import validate as v
 from sandbox.blixo import webhooks as wh
 from sandbox.blixo.controls import MUTATING, Faults, Limiter
-from sandbox.blixo.core import ApiError, Clock, JsonObj, bad, dumps, loads, money, parse_ts, ts
+from sandbox.blixo.core import ApiError, Clock, JsonObj, bad, dumps, loads, loads_request, money, parse_ts, ts
 from sandbox.blixo.db import Database
 from sandbox.blixo.repo import Tx
 
@@ -33,6 +33,12 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 IDEMPOTENCY_WAIT_SECONDS = 30.0
 MAX_BODY_BYTES = 1 << 20
 MAX_PER_PAGE = 100
+# Once a request has started, a client silent this long (a body shorter than its Content-Length,
+# headers cut off) gets a 400 or a closed connection instead of holding a thread forever.
+READ_TIMEOUT_SECONDS = 5.0
+# Query integers: ASCII digits only (int() also takes '١٢' and fullwidth digits), and few enough
+# that int() never refuses (it does past 4300 digits); 18 is far above every range checked.
+_INT_PARAM_RE = re.compile(r"[0-9]{1,18}")
 
 Op = Callable[[Tx, JsonObj, dict[str, list[str]]], tuple[int, Any]]
 
@@ -399,7 +405,10 @@ class App:
             raise bad("Invoices need customers", "customers")
         if counts["payments"] > counts["invoices"]:
             raise bad("Each seeded payment pays one seeded invoice: payments <= invoices", "payments")
-        rng = random.Random(body.get("seed", 0))
+        seed = body.get("seed", 0)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | str)):
+            raise bad("seed must be an integer or a string", "seed")
+        rng = random.Random(seed)
         account = self._admin_account({}, body)
         started = time.perf_counter()
         with self.db.tx() as conn:
@@ -533,10 +542,7 @@ def _not_allowed(method: str, path: str, allowed: str) -> ApiError:
 def _parse_body(method: str, raw: bytes) -> JsonObj:
     if method not in ("POST", "PATCH") or not raw.strip():
         return {}
-    try:
-        body = loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad("The request body is not valid JSON") from None
+    body = loads_request(raw)
     if not isinstance(body, dict):
         raise bad("The request body must be a JSON object")
     return body
@@ -571,9 +577,10 @@ def _list(tx: Tx, kind: str, query: dict[str, list[str]]) -> JsonObj:
 def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
-    if not re.fullmatch(r"\d+", raw.strip()) or not low <= int(raw) <= high:
-        raise bad(f"{name} must be an integer from {low} to {high}", name)
-    return int(raw)
+    text = raw.strip()
+    if not _INT_PARAM_RE.fullmatch(text) or not low <= int(text) <= high:
+        raise bad(f"{name} must be an integer from {low} to {high} (ASCII digits)", name)
+    return int(text)
 
 
 def _webhook_op(method: str, path: str, endpoint_id: str | None) -> Op:
@@ -602,8 +609,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the default backlog of 5 drops connections in a burst
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: App, read_timeout: float = READ_TIMEOUT_SECONDS
+    ) -> None:
         self.app = app
+        self.read_timeout = read_timeout
         super().__init__(address, _Handler)
 
 
@@ -621,8 +631,9 @@ class _Handler(BaseHTTPRequestHandler):
                 _json_response(411, {"message": "Send a Content-Length body", "param": None}), close=True
             )
             return
-        length_text = self.headers.get("Content-Length") or "0"
-        if not length_text.isdigit():
+        length_text = (self.headers.get("Content-Length") or "0").strip()
+        # ASCII digits only: str.isdigit() also passes '²', which int() then refuses.
+        if not _INT_PARAM_RE.fullmatch(length_text):
             self._send(_json_response(400, {"message": "Invalid Content-Length", "param": None}), close=True)
             return
         length = int(length_text)
@@ -632,13 +643,34 @@ class _Handler(BaseHTTPRequestHandler):
                 close=True,
             )
             return
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body(length)
+        if len(raw) < length:
+            # The client sent less than its Content-Length and then nothing for read_timeout
+            # seconds (or closed its side): what it sent cannot be a whole request.
+            message = f"The request body is shorter than its Content-Length ({len(raw)} of {length} bytes)"
+            self._send(_json_response(400, {"message": message, "param": None}), close=True)
+            return
         started = time.perf_counter()
         resp = app.dispatch(self.command, self.path, self.headers, raw)
         if app.verbose:
             ms = (time.perf_counter() - started) * 1000
             sys.stderr.write(f"blixo-sandbox {self.command} {self.path} -> {resp.status} ({ms:.1f} ms)\n")
         self._send(resp)
+
+    def _read_body(self, length: int) -> bytes:
+        """Up to `length` bytes; fewer if the client stops sending (read timeout) or closes."""
+        chunks: list[bytes] = []
+        remaining = length
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read1(remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
 
     def _send(self, resp: Response, *, close: bool = False) -> None:
         self.send_response(resp.status)
@@ -655,6 +687,21 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        # An idle keep-alive connection may wait for its next request as long as the client
+        # likes; once a request's first byte is in, every read of it is bounded by read_timeout
+        # (the base class answers a timeout in the request line or headers by closing).
+        self.connection.settimeout(None)
+        try:
+            started = self.rfile.peek(1)  # type: ignore[attr-defined]  # a BufferedReader
+        except OSError:
+            started = b""
+        if not started:
+            self.close_connection = True
+            return
+        self.connection.settimeout(self.server.read_timeout)
+        super().handle_one_request()
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _handle
 
@@ -706,9 +753,13 @@ def start_server(
     max_concurrency: int = DEFAULT_CONCURRENCY,
     webhook_retry_delays: list[float] | None = None,
     idempotency_wait_seconds: float = IDEMPOTENCY_WAIT_SECONDS,
+    read_timeout_seconds: float = READ_TIMEOUT_SECONDS,
     verbose: bool = False,
 ) -> SandboxHandle:
-    """Start the sandbox in a background thread; port 0 picks a free port."""
+    """Start the sandbox in a background thread; port 0 picks a free port.
+
+    `read_timeout_seconds`: how long a started request may stay silent before it is answered
+    400 (short body) or its connection closed (request line or headers cut off)."""
     app = App(
         db,
         (api_key, *extra_api_keys),
@@ -718,7 +769,7 @@ def start_server(
         verbose=verbose,
     )
     try:
-        server = _Server((host, port), app)
+        server = _Server((host, port), app, read_timeout_seconds)
     except OSError:
         app.close()
         raise

@@ -12,11 +12,15 @@ from sandbox.blixo.core import JsonObj, bad, money
 # Fields a client may echo back from a GET; they are never taken from the request.
 ECHO_IGNORED = frozenset({"id", "createdAt", "updatedAt"})
 MAX_AMOUNT = Decimal("1000000000000")
+MIN_EXPONENT = 30
 METADATA_MAX_KEYS = 20
 METADATA_MAX_KEY = 40
 METADATA_MAX_VALUE = 255
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# A numeric string: ASCII digits only (Decimal() also takes '١٢', fullwidth digits and '1_000').
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY_RE = re.compile(r"^[A-Za-z]{3}$")
 
@@ -57,14 +61,24 @@ def decimal(value: Any, param: str) -> Decimal:
     """A JSON number or a numeric string (pydantic sends Decimals as strings)."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
         raise bad(f"{param} must be a number", param)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower().lstrip("+-") in _NOT_FINITE:
+            raise bad(f"{param} must be a finite number", param)
+        if not _NUMBER_RE.fullmatch(text):
+            raise bad(f"{param} must be a number (ASCII digits)", param)
     try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
         raise bad(f"{param} must be a number", param) from None
     if not number.is_finite():
         raise bad(f"{param} must be a finite number", param)
-    if abs(number) >= MAX_AMOUNT:
+    # adjusted() needs no arithmetic context; abs(Decimal("1e999999999")) raises Overflow (a 500).
+    if number and number.adjusted() >= MAX_AMOUNT.adjusted():
         raise bad(f"{param} is too large", param)
+    if number and number.adjusted() < -MIN_EXPONENT:
+        # Far below a cent: read as 0 so exponents such as 1e-999999999 stay out of arithmetic.
+        return Decimal(0)
     return number
 
 

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from sandbox.intacct.seed import COMPANY_ID, ENTITIES, SENDER_ID, SENDER_PASSWORD, USER_ID, USER_PASSWORD
-from sandbox.intacct.server import GATEWAY_PATH, Sandbox, SandboxHTTPServer
+from sandbox.intacct.server import GATEWAY_PATH, READ_TIMEOUT_SECONDS, Sandbox, SandboxHTTPServer
 
 __all__ = [
     "COMPANY_ID",
@@ -61,9 +61,18 @@ class SandboxHandle:
         self.thread.join(timeout=5)
 
 
-def start_server(host: str = "127.0.0.1", port: int = 0, db: str = ":memory:") -> SandboxHandle:
-    """Start the sandbox in a background thread; port 0 picks a free port."""
-    server = SandboxHTTPServer((host, port), Sandbox(db))
+def start_server(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db: str = ":memory:",
+    *,
+    read_timeout_seconds: float = READ_TIMEOUT_SECONDS,
+) -> SandboxHandle:
+    """Start the sandbox in a background thread; port 0 picks a free port.
+
+    `read_timeout_seconds`: how long a started request may stay silent before it is answered
+    400 (short body) or its connection closed (request line or headers cut off)."""
+    server = SandboxHTTPServer((host, port), Sandbox(db), read_timeout_seconds)
     thread = threading.Thread(target=server.serve_forever, name="intacct-sandbox", daemon=True)
     thread.start()
     return SandboxHandle(server, thread)

@@ -192,8 +192,11 @@ def compile_filter(obj: str, node: Element, check: FieldCheck, ci: bool = False)
 
 
 # -- readByQuery query string ------------------------------------------------------------------------
+# Parentheses and NOT nest at most this deep: the parser recurses (four frames per parenthesis),
+# so 100k of them would end in a RecursionError and a dropped connection.
+MAX_QUERY_NESTING = 50
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^'\\]|\\.|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|<>|!=|=|<|>)"
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.|'')*')|(?P<num>-?[0-9]+(?:\.[0-9]+)?)|(?P<op><=|>=|<>|!=|=|<|>)"
     r"|(?P<punct>[(),])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
 )
 
@@ -221,6 +224,17 @@ class _Parser:
                 value = _unquote(value[1:-1])
             self.tokens.append((kind, value))
         self.i = 0
+        self.depth = 0
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_QUERY_NESTING:
+            raise fail(
+                "DL02000001",
+                f"Invalid query: parentheses and NOT nest deeper than {MAX_QUERY_NESTING} levels",
+                description="Query Failed",
+                correction="Check the query string",
+            )
 
     def error(self, near: str) -> IntacctError:
         return fail(
@@ -267,7 +281,9 @@ class _Parser:
 
     def not_expr(self) -> Predicate:
         if self.keyword("NOT"):
+            self.nest()
             inner = self.not_expr()
+            self.depth -= 1
             return lambda get: not inner(get)
         return self.primary()
 
@@ -281,9 +297,11 @@ class _Parser:
         tok = self.peek()
         if tok == ("punct", "("):
             self.i += 1
+            self.nest()
             inner = self.or_expr()
             if self.take() != ("punct", ")"):
                 raise self.error("missing )")
+            self.depth -= 1
             return inner
         kind, word = self.take()
         if kind != "word":

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element, SubElement
 from sandbox.intacct.reads import text
 from sandbox.intacct.records import Ctx
 from sandbox.intacct.store import Record
-from sandbox.intacct.values import fail, fmt_number, money
+from sandbox.intacct.values import fail, fmt_number, is_int, money
 from sandbox.intacct.writes import (
     _delete_ar,
     add_days,
@@ -345,7 +345,7 @@ def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
             entries.append(_entry(ctx, node, len(entries) + 1, label))
         elif node.tag == "updatesotransitem":
             line = node.get("line_num", "")
-            if not line.isdigit() or not 1 <= int(line) <= len(entries):
+            if not is_int(line) or not 1 <= int(line) <= len(entries):
                 raise fail("BL01001973", f"Invalid line_num {line}.", f"Could not update {label} record!")
             e = entries[int(line) - 1]
             base = Element("sotransitem")

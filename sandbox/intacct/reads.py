@@ -20,7 +20,7 @@ from sandbox.intacct.records import (
     source_rows,
 )
 from sandbox.intacct.store import Record
-from sandbox.intacct.values import IntacctError, fail
+from sandbox.intacct.values import IntacctError, fail, is_int
 
 
 def text(el: Element, tag: str, default: str = "") -> str:
@@ -106,12 +106,12 @@ def fn_query(ctx: Ctx, el: Element) -> list[Element]:
     _query_format(el.find("options"))
     pagesize_text = text(el, "pagesize", "100")
     offset_text = text(el, "offset", "0")
-    if not pagesize_text.isdigit() or not 1 <= int(pagesize_text) <= 2000:
+    if not is_int(pagesize_text) or not 1 <= int(pagesize_text) <= 2000:
         raise schema_error(
             f"Error 1839: Element 'pagesize': '{pagesize_text}' is not a valid value of the atomic type "
             "'pagesizeType' (1 to 2000)."
         )
-    if not offset_text.isdigit():
+    if not is_int(offset_text):
         raise schema_error(
             f"Error 1824: Element 'offset': '{offset_text}' is not a valid value of the atomic type "
             "'xs:nonNegativeInteger'."
@@ -241,7 +241,7 @@ def fn_read_by_query(ctx: Ctx, el: Element) -> list[Element]:
     obj = object_of(el)
     fields = _fields_list(obj, text(el, "fields", "*"))
     size_text = text(el, "pagesize", "100")
-    if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
+    if not is_int(size_text) or not 1 <= int(size_text) <= 1000:
         raise fail(
             "DL02000001",
             f"Invalid pagesize {size_text}: readByQuery returns 1 to 1000 records per page",
@@ -315,7 +315,7 @@ def fn_read(ctx: Ctx, el: Element) -> list[Element]:
         raise fail("DL02000001", "read accepts at most 100 keys", description="Too many keys")
     recs: list[Record] = []
     for k in keys:
-        if not k.isdigit():
+        if not is_int(k):
             raise fail("DL02000001", f"Invalid key {k}: keys are record numbers", description="Invalid key")
         rec = source_get(ctx, obj, int(k))
         # Same rule as readByQuery: no showprivate here, so no entity-private records at top level.

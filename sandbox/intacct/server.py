@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
+import sys
 import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,6 +23,14 @@ from sandbox.intacct.store import Store
 from sandbox.intacct.values import now_ts
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
+# Once a request has started, a client silent this long (a body shorter than its Content-Length,
+# headers cut off) gets a 400 or a closed connection instead of holding a thread forever.
+READ_TIMEOUT_SECONDS = 5.0
+# Far above any real request (100 functions of invoices is ~100 KB); a bigger Content-Length is a
+# 413 instead of an attempt to allocate it.
+MAX_BODY_BYTES = 32 << 20
+# ASCII digits only (str.isdigit() passes '²', which int() refuses).
+_LENGTH_RE = re.compile(r"[0-9]{1,18}")
 
 _HTML_PAGE = (
     b"<!DOCTYPE html><html><head><title>502 Bad gateway</title></head><body>"
@@ -119,20 +130,84 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests and `make up` logs stay readable
 
+    def handle_one_request(self) -> None:
+        # An idle keep-alive connection may wait for its next request as long as the client
+        # likes; once a request's first byte is in, every read of it is bounded by read_timeout
+        # (the base class answers a timeout in the request line or headers by closing).
+        self.connection.settimeout(None)
+        try:
+            started = self.rfile.peek(1)  # type: ignore[attr-defined]  # a BufferedReader
+        except OSError:
+            started = b""
+        if not started:
+            self.close_connection = True
+            return
+        self.connection.settimeout(self.server.read_timeout)
+        super().handle_one_request()
+
     # -- plumbing ---------------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8") -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str = "text/xml; charset=UTF-8", *, close: bool = False
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload, indent=1).encode(), "application/json")
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    def _refuse(self, status: int, text: str, description: str) -> None:
+        # The connection is closed: what is left of the request cannot be told from the next one.
+        out = http_error(status, "GW-0011", text, description)
+        self._send(out.status, out.body, close=True)
+
+    def _read_body(self, length: int) -> bytes:
+        """Up to `length` bytes; fewer if the client stops sending (read timeout) or closes."""
+        chunks: list[bytes] = []
+        remaining = length
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read1(remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+    def _body(self) -> bytes | None:
+        """The request body, or None when the request was answered already (bad framing)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._refuse(411, "Invalid request: send the body with a Content-Length.", "Length required")
+            return None
+        length_text = (self.headers.get("Content-Length") or "0").strip()
+        if not _LENGTH_RE.fullmatch(length_text):
+            self._refuse(400, "Invalid request: invalid Content-Length.", "Bad request")
+            return None
+        length = int(length_text)
+        if length > MAX_BODY_BYTES:
+            self._refuse(
+                413, f"Invalid request: the request body is over {MAX_BODY_BYTES} bytes.", "Too large"
+            )
+            return None
+        body = self._read_body(length)
+        if len(body) < length:
+            # The client sent less than its Content-Length and then nothing for read_timeout
+            # seconds (or closed its side): what it sent cannot be a whole request.
+            self._refuse(
+                400,
+                f"Invalid request: the request body is shorter than its Content-Length "
+                f"({len(body)} of {length} bytes).",
+                "Bad request",
+            )
+            return None
+        return body
 
     # -- routes ----------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -162,12 +237,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         url = urlparse(self.path)
         body = self._body()
+        if body is None:
+            return
         if url.path == GATEWAY_PATH:
-            self._gateway(body)
+            try:
+                self._gateway(body)
+            except Exception as exc:  # noqa: BLE001 - answer, never drop the connection
+                traceback.print_exc(file=sys.stderr)
+                out = http_error(
+                    500, "GW-0500", f"Sandbox bug: {type(exc).__name__}: {exc}", "Internal error"
+                )
+                self._send(out.status, out.body, close=True)
             return
         try:
             payload = json.loads(body or b"{}")
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, 100k nested brackets
             self._json(400, {"error": "body must be JSON"})
             return
         if not isinstance(payload, dict):
@@ -175,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._admin(url.path, payload)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
             self._json(400, {"error": str(exc)})
 
     def _admin(self, path: str, payload: dict[str, Any]) -> None:
@@ -305,9 +389,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+    def __init__(
+        self, address: tuple[str, int], sandbox: Sandbox, read_timeout: float = READ_TIMEOUT_SECONDS
+    ) -> None:
         super().__init__(address, _Handler)
         self.sandbox = sandbox
+        self.read_timeout = read_timeout
         self.host_port = f"{address[0]}:{self.server_address[1]}"
 
 

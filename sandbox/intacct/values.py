@@ -67,8 +67,21 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
 
 
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_US_TS = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# re.ASCII: \d would also match '١٢' and fullwidth digits, which int() then reads as 12.
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_US_TS = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
+# Integers (keys, page sizes, offsets, line numbers): ASCII digits, and few enough to fit SQLite's
+# 64-bit integers (str.isdigit() passes '²', which int() refuses, and '١٢', which it reads as 12).
+_INT_RE = re.compile(r"[0-9]{1,18}")
+# Numbers: ASCII digits (Decimal() also takes '١٢' and '1_000'), an optional exponent.
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?")
+# Amounts up to 10^15 and down to 10^-15; beyond, Decimal arithmetic overflows or quantize fails.
+_MAX_EXPONENT = 15
+
+
+def is_int(text: str) -> bool:
+    """An ASCII integer that int() and SQLite both take."""
+    return _INT_RE.fullmatch(text) is not None
 
 
 def parse_us_date(text: str) -> str | None:
@@ -106,11 +119,19 @@ def parse_us_timestamp(text: str) -> str | None:
 
 
 def parse_decimal(text: str) -> Decimal | None:
+    text = text.strip()
+    if not _NUMBER_RE.fullmatch(text):
+        return None
     try:
-        value = Decimal(text.strip())
+        value = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    if not value:
+        return Decimal(0)
+    # adjusted() needs no context: comparing 1e999999 by value would raise Overflow.
+    if not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+        return None
+    return value
 
 
 def money(value: Decimal) -> Decimal:

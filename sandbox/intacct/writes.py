@@ -17,6 +17,7 @@ from sandbox.intacct.values import (
     coerce_input,
     fail,
     fmt_number,
+    is_int,
     money,
     now_ts,
     parse_decimal,
@@ -80,9 +81,11 @@ def legacy_date(el: Element, tag: str, required: bool = False) -> str:
                 f"Error 1871: Element '{el.tag}': Missing child element(s). Expected is ( {tag} )."
             )
         return ""
+    parts = [text(node, "year"), text(node, "month"), text(node, "day")]
     try:
-        return dt.date(int(text(node, "year")), int(text(node, "month")), int(text(node, "day"))).isoformat()
-    except ValueError:
+        # is_int first: int() would read '٢٠٢٤' as 2024
+        return dt.date(*(int(p) if is_int(p) else 0 for p in parts)).isoformat()
+    except (ValueError, OverflowError):
         raise fail(
             "DL02000001",
             f"Invalid date in {tag}: year/month/day must form a valid date",
@@ -370,7 +373,8 @@ def _update_customer(ctx: Ctx, node: Element) -> Record:
     values = _customer_values(node)
     rec: Record | None = None
     if values.get("RECORDNO"):
-        rec = ctx.store.get(ctx.company, "CUSTOMER", int(values["RECORDNO"]))
+        recordno = values["RECORDNO"]  # a number field: "12.5" passes its check, int() refuses it
+        rec = ctx.store.get(ctx.company, "CUSTOMER", int(recordno)) if is_int(recordno) else None
     elif values.get("CUSTOMERID"):
         found = ctx.store.find(ctx.company, "CUSTOMER", "CUSTOMERID", values["CUSTOMERID"])
         rec = found[0] if found else None
@@ -400,7 +404,7 @@ def fn_delete(ctx: Ctx, el: Element) -> list[Element]:
         )
     data = Element("data", {"listtype": "objects", "count": str(len(keys))})
     for key in keys:
-        if not key.isdigit():
+        if not is_int(key):
             raise fail("DL02000001", f"Invalid key {key}", description="Invalid key")
         rec = ctx.store.get(ctx.company, obj, int(key))
         if rec is None or not ctx.visible(obj, rec, True):
@@ -639,7 +643,7 @@ def fn_create_invoice(ctx: Ctx, el: Element) -> list[Element]:
 
 
 def _ar_record(ctx: Ctx, obj: str, key: str, what: str) -> Record:
-    rec = ctx.store.get(ctx.company, obj, int(key)) if key.isdigit() else None
+    rec = ctx.store.get(ctx.company, obj, int(key)) if is_int(key) else None
     if rec is None or not ctx.visible(obj, rec, True):
         raise fail(
             "DL03000005",
@@ -721,7 +725,7 @@ def fn_delete_aradjustment(ctx: Ctx, el: Element) -> list[Element]:
 
 # -- payments ------------------------------------------------------------------------------------
 def _payment(ctx: Ctx, key: str) -> Record | None:
-    rec = ctx.store.get(ctx.company, "ARPYMT", int(key)) if key.isdigit() else None
+    rec = ctx.store.get(ctx.company, "ARPYMT", int(key)) if is_int(key) else None
     return rec if rec is not None and ctx.visible("ARPYMT", rec, True) else None
 
 
@@ -740,7 +744,7 @@ def _line_for_payment(  # noqa: PLR0917 - internal helper
 ) -> Record:
     """A line-level detail (ENTRYKEY): the line must belong to the invoice and have `total` open."""
     item_obj = f"{obj}ITEM"
-    line = ctx.store.get(ctx.company, item_obj, int(entry_key)) if entry_key.isdigit() else None
+    line = ctx.store.get(ctx.company, item_obj, int(entry_key)) if is_int(entry_key) else None
     if line is None or line.get("RECORDKEY") != target["RECORDNO"]:
         raise fail(
             "DL03000005",
@@ -774,7 +778,7 @@ def _invoice_for_payment(
     ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str
 ) -> tuple[str, Record]:
     for obj in ("ARINVOICE", "ARADJUSTMENT"):
-        rec = ctx.store.get(ctx.company, obj, int(key)) if key.isdigit() else None
+        rec = ctx.store.get(ctx.company, obj, int(key)) if is_int(key) else None
         if (
             rec is not None
             and ctx.visible(obj, rec, True)
@@ -812,7 +816,7 @@ def _invoice_for_payment(
 
 
 def _credit_for(ctx: Ctx, key: str, customer_id: str, amount: Decimal, label: str) -> Record:
-    rec = ctx.store.get(ctx.company, "ARADJUSTMENT", int(key)) if key.isdigit() else None
+    rec = ctx.store.get(ctx.company, "ARADJUSTMENT", int(key)) if is_int(key) else None
     if rec is None or not ctx.visible("ARADJUSTMENT", rec, True) or dec(rec.get("TOTALENTERED", "0")) >= 0:
         raise fail(
             "DL03000005", f"No record exists for the adjustmentkey {key}", f"Could not create {label} record!"
@@ -1105,7 +1109,7 @@ def fn_apply_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         None
         if payment is not None
         else ctx.store.get(ctx.company, "ARADJUSTMENT", int(key))
-        if key.isdigit()
+        if is_int(key)
         else None
     )
     if payment is None and (credit is None or dec(credit.get("TOTALENTERED", "0")) >= 0):

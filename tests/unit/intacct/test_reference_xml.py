@@ -21,9 +21,11 @@ from bisync.intacct.models import (
     parse_records,
 )
 from bisync.intacct.xml import parse_response
-from tests.conftest import REFERENCE_XML
+from tests.conftest import REFERENCE_XML, needs_reference_xml
 
-FILES = sorted(REFERENCE_XML.rglob("*.xml"))
+# Every test here reads the reference files: without them the whole module skips, with one reason.
+pytestmark = needs_reference_xml
+FILES = sorted(REFERENCE_XML.rglob("*.xml")) if REFERENCE_XML.is_dir() else []
 EXPECTED_MODEL = {
     "customer": Customer,
     "arinvoice": ArInvoice,
