@@ -1,0 +1,1 @@
+"""Pure mappings between Blixo and Intacct records, one module per object; no I/O."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from bisync.intacct.functions.base import Function, Input, Lookup, money, write
+from bisync.intacct.functions.base import DEFAULT_RATE_TYPE, Function, Input, Lookup, money, write
 from bisync.intacct.xml import Payload, split_date
 
 
@@ -36,6 +36,7 @@ class AdjustmentInput(Input):
     externalid: str | None = None
     basecurr: str | None = None
     currency: str | None = None
+    exchratetype: str | None = None  # default: Intacct Daily Rate
 
 
 def create_aradjustment(adjustment: AdjustmentInput, *, controlid: str) -> Function:
@@ -50,7 +51,7 @@ def create_aradjustment(adjustment: AdjustmentInput, *, controlid: str) -> Funct
         "externalid": adjustment.externalid,
         "basecurr": adjustment.basecurr,
         "currency": adjustment.currency,
-        "exchratetype": "Intacct Daily Rate" if adjustment.currency else None,
+        "exchratetype": (adjustment.exchratetype or DEFAULT_RATE_TYPE) if adjustment.currency else None,
         "aradjustmentitems": {"lineitem": [line.to_payload() for line in adjustment.lines]},
     }
     lookup = None

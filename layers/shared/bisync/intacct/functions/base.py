@@ -15,6 +15,8 @@ MAX_QUERY_PAGESIZE = 2000
 MAX_READBYQUERY_PAGESIZE = 1000
 MAX_READ_KEYS = 100
 _CENT = Decimal("0.01")
+# The rate a document in another currency than the base one is converted at, unless it says.
+DEFAULT_RATE_TYPE = "Intacct Daily Rate"
 
 
 @dataclass(frozen=True)

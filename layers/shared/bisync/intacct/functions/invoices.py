@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from bisync.intacct.functions.base import Function, Input, Lookup, money, write
+from bisync.intacct.functions.base import DEFAULT_RATE_TYPE, Function, Input, Lookup, money, write
 from bisync.intacct.xml import Payload, split_date
 
 
@@ -45,6 +45,7 @@ class InvoiceInput(Input):
     externalid: str | None = None
     basecurr: str | None = None
     currency: str | None = None
+    exchratetype: str | None = None  # default: Intacct Daily Rate
 
 
 def create_invoice(invoice: InvoiceInput, *, controlid: str) -> Function:
@@ -63,7 +64,7 @@ def create_invoice(invoice: InvoiceInput, *, controlid: str) -> Function:
         "externalid": invoice.externalid,
         "basecurr": invoice.basecurr,
         "currency": invoice.currency,
-        "exchratetype": "Intacct Daily Rate" if invoice.currency else None,
+        "exchratetype": (invoice.exchratetype or DEFAULT_RATE_TYPE) if invoice.currency else None,
         "invoiceitems": {"lineitem": [line.to_payload() for line in invoice.lines]},
     }
     lookup = None

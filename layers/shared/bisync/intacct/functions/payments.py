@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from bisync.intacct.functions.base import Function, Input, Lookup, money, write
+from bisync.intacct.functions.base import DEFAULT_RATE_TYPE, Function, Input, Lookup, money, write
 from bisync.intacct.functions.generic import create
 from bisync.intacct.xml import Payload, split_date
 
@@ -65,6 +65,8 @@ def create_arpymt(payment: ArPymtInput, *, controlid: str) -> Function:
     lookup = None
     if payment.doc_number:
         lookup = Lookup("ARPYMT", (("CUSTOMERID", payment.customer_id), ("DOCNUMBER", payment.doc_number)))
+    elif payment.description:
+        lookup = Lookup("ARPYMT", (("CUSTOMERID", payment.customer_id), ("DESCRIPTION", payment.description)))
     return create("ARPYMT", values, controlid=controlid, lookup=lookup)
 
 
@@ -86,8 +88,12 @@ class ArPaymentInput(Input):
     bankaccountid: str | None = None
     undepfundsacct: str | None = None
     refid: str | None = None
+    # Where an unapplied remainder (overpayment) posts.
+    overpaylocid: str | None = None
+    overpaydeptid: str | None = None
     basecurr: str | None = None
     currency: str | None = None
+    exchratetype: str | None = None  # default: Intacct Daily Rate
     applications: tuple[PaymentApplicationInput, ...] = ()
 
 
@@ -100,11 +106,15 @@ def create_arpayment(payment: ArPaymentInput, *, controlid: str) -> Function:
         "undepfundsacct": payment.undepfundsacct,
         "bankaccountid": payment.bankaccountid,
         "refid": payment.refid,
+        "overpaylocid": payment.overpaylocid,
+        "overpaydeptid": payment.overpaydeptid,
         "datereceived": split_date(payment.datereceived),
         "paymentmethod": payment.paymentmethod,
         "basecurr": payment.basecurr,
         "currency": payment.currency,
-        "exchratetype": "Intacct Daily Rate" if (payment.currency or payment.basecurr) else None,
+        "exchratetype": (payment.exchratetype or DEFAULT_RATE_TYPE)
+        if (payment.currency or payment.basecurr)
+        else None,
         "arpaymentitem": [a.to_payload() for a in payment.applications] or None,
     }
     lookup = None

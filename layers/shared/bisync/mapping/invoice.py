@@ -1,0 +1,128 @@
+"""Invoices: Blixo invoice -> Intacct A/R invoice (create_invoice / update_invoice)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bisync.blixo.models import Invoice
+from bisync.intacct.functions import InvoiceInput, InvoiceLineInput, InvoiceLineUpdate, InvoiceUpdateInput
+from bisync.mapping.common import ZERO, MappingError, canonical_hash, transaction_currency
+from bisync.mapping.lines import GlLine, document_lines
+from bisync.settings import TenantSettings
+
+
+def description_of(invoice: Invoice) -> str:
+    return f"Blixo invoice {invoice.id}"
+
+
+def lines_of(settings: TenantSettings, invoice: Invoice) -> list[GlLine]:
+    return document_lines(settings, invoice)
+
+
+def invoice_date(invoice: Invoice) -> date:
+    if invoice.issue_date is not None:
+        return invoice.issue_date
+    if invoice.created_at is not None:
+        return invoice.created_at.date()
+    raise MappingError("the invoice has no issue date")
+
+
+def amounts_form(settings: TenantSettings, invoice: Invoice) -> dict[str, Any]:
+    """The part that touches the GL: once anything is paid in Intacct it cannot change."""
+    return {
+        "lines": [line.canonical() for line in lines_of(settings, invoice)],
+        "total": str(invoice.total),
+        "currency": invoice.currency,
+        "date": invoice_date(invoice).isoformat(),
+        "customer": invoice.customer_id,
+    }
+
+
+def canonical(settings: TenantSettings, invoice: Invoice) -> dict[str, Any]:
+    """Balance, amountPaid and status (paid, partially_paid) are left out on purpose: they
+    move with payments and credits, which sync as their own objects."""
+    return {
+        **amounts_form(settings, invoice),
+        "number": invoice.invoice_no,
+        "po": invoice.purchase_order,
+        "due": invoice.due_date.isoformat() if invoice.due_date else None,
+        "voided": invoice.status.value == "voided",
+    }
+
+
+def invoice_hash(settings: TenantSettings, invoice: Invoice) -> str:
+    return canonical_hash(canonical(settings, invoice))
+
+
+def amounts_hash(settings: TenantSettings, invoice: Invoice) -> str:
+    return canonical_hash(amounts_form(settings, invoice))
+
+
+def _line_input(line: GlLine) -> InvoiceLineInput:
+    return InvoiceLineInput(
+        glaccountno=line.glaccountno,
+        amount=line.amount,
+        memo=line.memo,
+        locationid=line.dims.locationid,
+        departmentid=line.dims.departmentid,
+        projectid=line.dims.projectid,
+        classid=line.dims.classid,
+    )
+
+
+def to_intacct(settings: TenantSettings, invoice: Invoice, customer_id: str) -> InvoiceInput:
+    issued = invoice_date(invoice)
+    return InvoiceInput(
+        customerid=customer_id,
+        datecreated=issued,
+        # create_invoice needs a due date or a term; Blixo's terms are its own names.
+        datedue=invoice.due_date or issued,
+        invoiceno=invoice.invoice_no,
+        ponumber=invoice.purchase_order,
+        description=description_of(invoice),
+        externalid=invoice.id[:100],
+        currency=transaction_currency(settings, invoice.currency),
+        exchratetype=settings.exchange_rate_type
+        if transaction_currency(settings, invoice.currency)
+        else None,
+        lines=tuple(_line_input(line) for line in lines_of(settings, invoice)),
+    )
+
+
+def to_update(
+    settings: TenantSettings, invoice: Invoice, key: str, existing_lines: int, *, amounts: bool
+) -> InvoiceUpdateInput:
+    """update_invoice for an edit. With `amounts` the lines change too: existing lines are
+    rewritten by number, extra ones added, surplus ones set to zero (Intacct's update cannot
+    delete a line); without, only fields that do not touch the GL change."""
+    lines: tuple[InvoiceLineUpdate, ...] = ()
+    if amounts:
+        new = lines_of(settings, invoice)
+        updates = [
+            InvoiceLineUpdate(
+                line_num=i + 1 if i < existing_lines else None,
+                glaccountno=line.glaccountno,
+                amount=line.amount,
+                memo=line.memo,
+                locationid=line.dims.locationid,
+                departmentid=line.dims.departmentid,
+                projectid=line.dims.projectid,
+                classid=line.dims.classid,
+            )
+            for i, line in enumerate(new)
+        ]
+        updates += [
+            InvoiceLineUpdate(line_num=n, amount=ZERO, memo="(removed in Blixo)")
+            for n in range(len(new) + 1, existing_lines + 1)
+        ]
+        lines = tuple(updates)
+    return InvoiceUpdateInput(
+        key=key,
+        datecreated=invoice_date(invoice) if amounts else None,
+        datedue=invoice.due_date,
+        invoiceno=invoice.invoice_no,
+        ponumber=invoice.purchase_order,
+        description=description_of(invoice),
+        lines=lines,
+    )

@@ -1,0 +1,173 @@
+"""Payments: Blixo payment -> Intacct A/R payment(s).
+
+The cash (invoice applications, the convenience fee, an unapplied remainder) is one legacy
+create_arpayment: it takes a payment amount above what it applies and books the remainder
+as an overpayment at the tenant's location and department. Credit-note applications use no
+cash: they are one generic ARPYMT whose details apply each credit memo to its invoice. A void
+reverses both (and the convenience-fee invoice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bisync.blixo.api import PaymentMethod
+from bisync.blixo.models import Payment
+from bisync.intacct.functions import (
+    ArPaymentDetailInput,
+    ArPaymentInput,
+    ArPymtInput,
+    PaymentApplicationInput,
+)
+from bisync.mapping.common import ZERO, MappingError, canonical_hash, transaction_currency
+from bisync.settings import TenantSettings
+
+# Blixo method -> Intacct PAYMENTMETHOD.
+METHODS: dict[PaymentMethod, str] = {
+    PaymentMethod.CHECK: "Printed Check",
+    PaymentMethod.CASH: "Cash",
+    PaymentMethod.ACH: "EFT",
+    PaymentMethod.WIRE: "EFT",
+    PaymentMethod.CREDIT_CARD: "Credit Card",
+    PaymentMethod.OTHER: "Cash",
+}
+_REFID_LIMIT = 30
+
+
+def payment_date(payment: Payment) -> date:
+    if payment.date is not None:
+        return payment.date
+    if payment.created_at is not None:
+        return payment.created_at.date()
+    raise MappingError("the payment has no date")
+
+
+def canonical(payment: Payment) -> dict[str, Any]:
+    return {
+        "customer": payment.customer_id,
+        "date": payment_date(payment).isoformat(),
+        "currency": payment.currency,
+        "amount": str(payment.amount),
+        "method": payment.method.value if payment.method else None,
+        "applied": sorted(
+            (
+                a.type.value,
+                getattr(a, "invoice_id", None) or "",
+                getattr(a, "credit_note_id", None) or "",
+                str(a.amount),
+            )
+            for a in payment.applied_to
+        ),
+        "voided": payment.status.value == "voided",
+    }
+
+
+def payment_hash(payment: Payment) -> str:
+    return canonical_hash(canonical(payment))
+
+
+def refid_of(payment: Payment) -> str:
+    """DOCNUMBER: the check or reference number, else the Blixo id (also the replay lookup)."""
+    return (payment.reference or payment.id)[:_REFID_LIMIT]
+
+
+def cash_description(payment: Payment) -> str:
+    return f"Blixo payment {payment.id}"
+
+
+def credits_description(payment: Payment) -> str:
+    return f"Blixo payment {payment.id} credits"
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    cash: ArPaymentInput | None
+    credits: ArPymtInput | None
+
+
+def plan(
+    settings: TenantSettings,
+    payment: Payment,
+    *,
+    customer_id: str,
+    invoice_keys: dict[str, str],
+    credit_keys: dict[str, str],
+    fee_invoice_key: str | None,
+) -> PaymentPlan:
+    """The Intacct writes of a payment, given the Intacct keys of what it applies to (Blixo
+    invoice id -> ARINVOICE RECORDNO, credit note id -> ARADJUSTMENT RECORDNO)."""
+    accounts = settings.accounts
+    method = payment.method or PaymentMethod.OTHER
+    currency = transaction_currency(settings, payment.currency)
+    bank = accounts.bank_account_for(method.value, payment.currency)
+    received = payment_date(payment)
+    applications: list[PaymentApplicationInput] = []
+    for app in payment.invoice_applications:
+        key = invoice_keys.get(app.invoice_id)
+        if key is None:
+            raise MappingError(f"invoice {app.invoice_id} is not in Intacct")
+        applications.append(PaymentApplicationInput(invoicekey=key, amount=app.amount))
+    fee = payment.convenience_fee
+    if fee > 0:
+        if fee_invoice_key is None:
+            raise MappingError("the convenience-fee invoice is not in Intacct")
+        applications.append(PaymentApplicationInput(invoicekey=fee_invoice_key, amount=fee))
+    applied = sum((a.amount for a in applications), ZERO)
+    if applied > payment.amount:
+        raise MappingError(f"applications ({applied}) exceed the payment amount ({payment.amount})")
+    cash = None
+    if payment.amount > 0:
+        cash = ArPaymentInput(
+            customerid=customer_id,
+            paymentamount=payment.amount,
+            datereceived=received,
+            paymentmethod=METHODS[method],
+            bankaccountid=bank,
+            undepfundsacct=None if bank else accounts.undeposited_funds_account,
+            refid=refid_of(payment),
+            currency=currency,
+            exchratetype=settings.exchange_rate_type if currency else None,
+            overpaylocid=(accounts.overpayment_location_id or accounts.location_id or settings.entity_id)
+            if payment.amount > applied
+            else None,
+            overpaydeptid=(accounts.overpayment_department_id or accounts.department_id)
+            if payment.amount > applied
+            else None,
+            applications=tuple(applications),
+        )
+    credits = None
+    credit_apps = payment.credit_note_applications
+    if credit_apps:
+        details = []
+        for credit_app in credit_apps:
+            if credit_app.invoice_id is None:
+                raise MappingError(f"credit note {credit_app.credit_note_id} is applied to no invoice")
+            invoice_key = invoice_keys.get(credit_app.invoice_id)
+            credit_key = credit_keys.get(credit_app.credit_note_id)
+            if invoice_key is None or credit_key is None:
+                raise MappingError(
+                    f"credit note {credit_app.credit_note_id} or its invoice is not in Intacct"
+                )
+            details.append(
+                ArPaymentDetailInput(
+                    invoice_key=invoice_key, adjustment_key=credit_key, adjustment_amount=credit_app.amount
+                )
+            )
+        credits = ArPymtInput(
+            customer_id=customer_id,
+            payment_method="Cash",
+            receipt_date=received,
+            undeposited_account_no=accounts.undeposited_funds_account,
+            description=credits_description(payment),
+            currency=currency,
+            details=tuple(details),
+        )
+    if cash is None and credits is None:
+        raise MappingError("the payment moves no money and applies no credit")
+    return PaymentPlan(cash, credits)
+
+
+def credit_amount(payment: Payment) -> Decimal:
+    return sum((a.amount for a in payment.credit_note_applications), ZERO)
