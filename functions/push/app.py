@@ -1,59 +1,139 @@
-"""Push Lambda: consumes PushQueue (FIFO) and sends each Blixo event on towards Intacct."""
+"""Push Lambda: consumes PushQueue (FIFO) and sends each Blixo event on to Intacct.
+
+The whole batch goes through `process_push_batch` at once, so the Intacct writes of different
+customers share gateway requests. A message that fails transiently is reported back to SQS
+(with every later message of its group, to keep that customer's order); a business failure
+is the object's sync error and the message is done.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from bisync.aws import sync_store
+from bisync.aws import load_tenant_secrets, sync_store
 from bisync.config import runtime_config
+from bisync.settings import TenantSettings
 from bisync.sync.jobs import PushJob
-from bisync.sync.push import process_push_job
+from bisync.sync.push import PushContext, PushMessage, PushSession, process_push_batch
+from bisync.sync.tenant import BlixoRecords, TenantClients, connect
 
 logger = Logger()
 metrics = Metrics()
-# A failure holds back only the rest of its own group (one customer), keeping that customer's
-# events in order while other customers' events go on.
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-# SQS drops duplicates for five minutes; Blixo may redeliver an event hours later. The
-# idempotency record (tenant, event id) makes such a redelivery a no-op for a week.
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[tenant_id, event_id]", expires_after_seconds=7 * 24 * 3600
-)
-persistence = DynamoDBPersistenceLayer(table_name=runtime_config().idempotency_table)
+
+# Warm containers keep each tenant's clients, and with them its Intacct session.
+_CLIENTS: dict[str, tuple[str, TenantClients]] = {}
+_DEADLINE_MARGIN_S = 5.0
 
 
-@idempotent_function(  # type: ignore[untyped-decorator]  # Powertools ships it untyped
-    data_keyword_argument="job", config=idempotency, persistence_store=persistence
-)
-def push_once(job: PushJob) -> dict[str, Any]:
-    outcome = process_push_job(job, sync_store())
-    return {"outcome": outcome.value}
+def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
+    secrets = load_tenant_secrets(settings.tenant_id)
+    fingerprint = hashlib.sha256(
+        (secrets.model_dump_json() + settings.model_dump_json()).encode()
+        + secrets.intacct.user_password.get_secret_value().encode()
+        + secrets.intacct.sender_password.get_secret_value().encode()
+        + secrets.blixo_api_key.get_secret_value().encode()
+    ).hexdigest()
+    cached = _CLIENTS.get(settings.tenant_id)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    config = runtime_config()
+    clients = connect(
+        settings,
+        secrets,
+        config,
+        slots=sync_store().slots,
+        intacct_options={
+            "deadline_seconds": max(
+                5.0, min(config.intacct_request_deadline_seconds, remaining_s - _DEADLINE_MARGIN_S)
+            )
+        },
+    )
+    if cached is not None:
+        cached[1].close()
+    _CLIENTS[settings.tenant_id] = (fingerprint, clients)
+    return clients
 
 
-def record_handler(record: SQSRecord) -> None:
-    job = PushJob.model_validate_json(record.body)
-    logger.append_keys(tenant_id=job.tenant_id, event_id=job.event_id, event_type=job.event_type)
-    result = push_once(job=job)
-    metrics.add_metric(name="PushJobsProcessed", unit=MetricUnit.Count, value=1)
-    logger.info("push job processed", extra=result)
+def _sessions(context: LambdaContext) -> Any:
+    def open_session(settings: TenantSettings) -> PushSession:
+        clients = _clients(settings, context.get_remaining_time_in_millis() / 1000)
+        store = sync_store()
+        return PushSession(
+            context=PushContext(
+                settings=settings, mappings=store.mappings, blixo=BlixoRecords(clients.blixo)
+            ),
+            execute=clients.intacct.execute,
+        )
+
+    return open_session
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    batch = SQSEvent(event)
+    messages: list[PushMessage] = []
+    failures: list[str] = []
+    held_groups: set[str] = set()
+    for record in batch.records:
+        group = record.attributes.message_group_id or ""
+        if group in held_groups:
+            # An earlier message of this group failed: later ones wait, to keep its order.
+            failures.append(record.message_id)
+            continue
+        try:
+            messages.append(PushMessage(record.message_id, PushJob.model_validate_json(record.body)))
+        except ValidationError as exc:
+            # Not a push job at all: it stays visible (retried, then the DLQ), never dropped. No
+            # traceback: the validation detail could quote the body.
+            logger.error(  # noqa: TRY400
+                "unreadable push message",
+                extra={"message_id": record.message_id, "errors": exc.error_count()},
+            )
+            failures.append(record.message_id)
+            held_groups.add(group)
+    report = process_push_batch(messages, store=sync_store(), open_session=_sessions(context))
+    for outcome in report.outcomes:
+        job, result = outcome.job, outcome.result
+        fields: dict[str, str | None] = {
+            "tenant_id": job.tenant_id,
+            "event_id": job.event_id,
+            "event_type": job.event_type,
+            "customer_id": job.customer_id,
+            "message_id": outcome.message_id,
+        }
+        if result is not None:
+            fields |= {
+                "object_type": result.object_type,
+                "object_id": result.object_id,
+                "intacct_key": result.intacct_key,
+                "status": result.status.value,
+                "reason": result.reason or None,
+                "warning": result.warning,
+            }
+        if outcome.failure is not None:
+            logger.warning("push failed, will retry", extra={**fields, "error": str(outcome.failure)})
+        elif outcome.error is not None:
+            logger.warning(
+                "push refused: sync error recorded",
+                extra={**fields, "error": outcome.error.message, "errorno": outcome.error.errorno},
+            )
+        else:
+            logger.info("push done", extra=fields)
+    failed = report.failed_ids()
+    metrics.add_metric(name="PushJobsProcessed", unit=MetricUnit.Count, value=len(report.outcomes))
+    metrics.add_metric(name="PushEventsFailed", unit=MetricUnit.Count, value=len(failed) + len(failures))
+    metrics.add_metric(
+        name="PushSyncErrors", unit=MetricUnit.Count, value=sum(1 for o in report.outcomes if o.error)
     )
+    metrics.add_metric(name="PushIntacctRequests", unit=MetricUnit.Count, value=report.stats.requests)
+    failed_set = {*failures, *failed}
+    ordered = [r.message_id for r in batch.records if r.message_id in failed_set]
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in ordered]}

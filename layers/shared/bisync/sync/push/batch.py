@@ -1,0 +1,263 @@
+"""One SQS batch of push jobs -> Intacct, with the writes of independent customers sharing
+gateway requests. Plain logic over ports: the push Lambda supplies the store, the sessions
+and the clock, and turns each message's outcome into SQS's batch-item failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from bisync.blixo.models import BlixoEvent, parse_event
+from bisync.blixo.webhooks import WebhookError
+from bisync.settings import TenantSettings
+from bisync.store import TenantNotFoundError
+from bisync.store.models import ErrorLevel, RunOutcome, SyncErrorRecord
+from bisync.sync.failures import BusinessSyncError, SyncFailure, TransientSyncError, classify
+from bisync.sync.jobs import PushJob
+from bisync.sync.ports import FlowRecorder, TenantLookup
+from bisync.sync.push.context import PushContext, PushResult, PushStatus
+from bisync.sync.registry import push_flow
+from bisync.sync.rounds import Execute, RoundStats, Task, run_rounds
+
+PUSH_FLOW = "push"
+
+
+class ErrorLog(Protocol):
+    def record(
+        self,
+        tenant_id: str,
+        object_type: str,
+        object_id: str,
+        *,
+        direction: str,
+        message: str,
+        level: ErrorLevel = ErrorLevel.ERROR,
+        intacct_errorno: str | None = None,
+        retry: dict[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> SyncErrorRecord: ...
+
+    def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool: ...
+
+
+class PushStore(TenantLookup, FlowRecorder, Protocol):
+    @property
+    def errors(self) -> ErrorLog: ...
+
+
+@dataclass
+class PushSession:
+    """A tenant's ready clients for one batch: the Intacct executor and the writers' context."""
+
+    context: PushContext
+    execute: Execute
+    close: Callable[[], None] = lambda: None
+
+
+OpenSession = Callable[[TenantSettings], PushSession]
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    message_id: str
+    job: PushJob
+
+
+@dataclass
+class MessageOutcome:
+    message_id: str
+    job: PushJob
+    result: PushResult | None = None
+    error: BusinessSyncError | None = None  # recorded as the object's sync error; message done
+    failure: TransientSyncError | None = None  # the message fails and is redelivered
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
+
+@dataclass
+class BatchReport:
+    outcomes: list[MessageOutcome] = field(default_factory=list)
+    stats: RoundStats = field(default_factory=RoundStats)
+
+    def failed_ids(self) -> list[str]:
+        return [o.message_id for o in self.outcomes if o.failed]
+
+
+def process_push_batch(
+    messages: Sequence[PushMessage],
+    *,
+    store: PushStore,
+    open_session: OpenSession,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> BatchReport:
+    report = BatchReport()
+    by_tenant: dict[str, list[PushMessage]] = {}
+    for message in messages:
+        by_tenant.setdefault(message.job.tenant_id, []).append(message)
+    for tenant_id, tenant_messages in by_tenant.items():
+        started = now()
+        outcomes = _push_tenant(tenant_id, tenant_messages, store, open_session, report.stats)
+        report.outcomes.extend(outcomes)
+        known = [o for o in outcomes if not (o.failure and "unknown tenant" in str(o.failure))]
+        if known:
+            for outcome in known:
+                _record(store, outcome, now())
+            store.record_flow_activity(
+                tenant_id,
+                PUSH_FLOW,
+                started=started,
+                finished=now(),
+                outcome=_run_outcome(known),
+                processed=sum(1 for o in known if o.result is not None and o.result.wrote),
+            )
+    order = {m.message_id: i for i, m in enumerate(messages)}
+    report.outcomes.sort(key=lambda o: order[o.message_id])
+    return report
+
+
+def _push_tenant(
+    tenant_id: str,
+    messages: list[PushMessage],
+    store: PushStore,
+    open_session: OpenSession,
+    stats: RoundStats,
+) -> list[MessageOutcome]:
+    try:
+        settings = store.get_tenant(tenant_id)
+    except TenantNotFoundError:
+        # Not onboarded (or removed): retried, then parked in the DLQ for an operator.
+        return [
+            MessageOutcome(m.message_id, m.job, failure=TransientSyncError("unknown tenant"))
+            for m in messages
+        ]
+    outcomes: dict[str, MessageOutcome] = {}
+    runnable: list[tuple[PushMessage, BlixoEvent]] = []
+    for message in messages:
+        outcome = MessageOutcome(message.message_id, message.job)
+        outcomes[message.message_id] = outcome
+        event = _event(message.job, outcome)
+        if event is None:
+            continue
+        flow = push_flow(event.resource)
+        if not flow.enabled(settings):
+            outcome.result = PushResult(
+                PushStatus.SKIPPED, flow.object_type, event.object_id, reason="flow off"
+            )
+            continue
+        runnable.append((message, event))
+    if runnable:
+        _run(settings, runnable, outcomes, open_session, stats)
+    return [outcomes[m.message_id] for m in messages]
+
+
+def _event(job: PushJob, outcome: MessageOutcome) -> BlixoEvent | None:
+    try:
+        return parse_event(job.event())
+    except (ValidationError, WebhookError, ValueError) as exc:
+        # The intake verified it; a job that no longer parses is a bug to look at, not to retry.
+        outcome.error = BusinessSyncError(f"the queued event does not parse: {type(exc).__name__}")
+        return None
+
+
+def _run(
+    settings: TenantSettings,
+    runnable: list[tuple[PushMessage, BlixoEvent]],
+    outcomes: dict[str, MessageOutcome],
+    open_session: OpenSession,
+    stats: RoundStats,
+) -> None:
+    try:
+        session = open_session(settings)
+    except Exception as exc:
+        failure = classify(exc)
+        if failure is None:
+            raise
+        for message, _ in runnable:
+            _fail(outcomes[message.message_id], failure)
+        return
+    try:
+        groups: dict[str, list[Task[PushResult]]] = {}
+        for message, event in runnable:
+            writer = push_flow(event.resource).run(session.context, event)
+            groups.setdefault(message.job.customer_id, []).append(
+                Task(message.message_id, message.job.customer_id, writer)
+            )
+        round_stats = run_rounds(list(groups.values()), session.execute)
+        stats.requests += round_stats.requests
+        stats.functions += round_stats.functions
+        stats.rounds += round_stats.rounds
+        for tasks in groups.values():
+            for task in tasks:
+                outcome = outcomes[task.task_id]
+                if task.failure is not None:
+                    _fail(outcome, task.failure)
+                else:
+                    outcome.result = task.result
+    finally:
+        session.close()
+
+
+def _fail(outcome: MessageOutcome, failure: SyncFailure) -> None:
+    if isinstance(failure, TransientSyncError):
+        outcome.failure = failure
+    elif isinstance(failure, BusinessSyncError):
+        outcome.error = failure
+    else:
+        outcome.error = BusinessSyncError(str(failure))
+
+
+def _record(store: PushStore, outcome: MessageOutcome, moment: datetime) -> None:
+    """One sync error per object: written on failure, cleared when it next syncs."""
+    job = outcome.job
+    object_type = job.event_type.split(".", 1)[0]
+    object_id = _object_id(job) or job.event_id
+    retry = {"event_type": job.event_type, "event_id": job.event_id, "object_id": object_id}
+    if outcome.error is not None:
+        store.errors.record(
+            job.tenant_id,
+            object_type,
+            object_id,
+            direction=PUSH_FLOW,
+            message=outcome.error.message,
+            level=outcome.error.level,
+            intacct_errorno=outcome.error.errorno,
+            retry=retry,
+            now=moment,
+        )
+    elif outcome.result is not None and outcome.result.warning:
+        store.errors.record(
+            job.tenant_id,
+            object_type,
+            object_id,
+            direction=PUSH_FLOW,
+            message=outcome.result.warning,
+            level=ErrorLevel.WARNING,
+            retry=retry,
+            now=moment,
+        )
+    elif outcome.result is not None and outcome.result.status is not PushStatus.SKIPPED:
+        store.errors.clear(job.tenant_id, object_type, object_id)
+
+
+def _object_id(job: PushJob) -> str | None:
+    try:
+        data = job.event().get("data", {})
+        obj = data.get("object", {}) if isinstance(data, dict) else {}
+        value = obj.get("id") if isinstance(obj, dict) else None
+        return str(value) if value else None
+    except ValueError:
+        return None
+
+
+def _run_outcome(outcomes: Sequence[MessageOutcome]) -> RunOutcome:
+    if any(o.failed for o in outcomes):
+        return RunOutcome.PARTIAL if any(not o.failed for o in outcomes) else RunOutcome.FAILED
+    if any(o.error for o in outcomes):
+        return RunOutcome.PARTIAL
+    return RunOutcome.SUCCEEDED

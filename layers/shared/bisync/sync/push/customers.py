@@ -1,0 +1,92 @@
+"""Push customers: link an existing CUSTOMER by CUSTOMERID before creating one; update;
+archived -> inactive. CUSTOMERID never changes once linked."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from bisync.blixo.models import Customer
+from bisync.intacct import functions as fn
+from bisync.intacct.client import Outcome
+from bisync.intacct.filters import F
+from bisync.mapping import customer as mapping
+from bisync.mapping.common import controlid, is_echo
+from bisync.store.models import Mapping, Origin
+from bisync.sync.failures import BusinessSyncError
+from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, run_one
+
+OBJECT = "customer"
+
+
+def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[Outcome], PushResult]:
+    linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, customer.id)
+    if (linked is not None and linked.origin is Origin.INTACCT) or (
+        linked is None and is_echo(customer.metadata)
+    ):
+        return PushResult(
+            PushStatus.SKIPPED,
+            OBJECT,
+            customer.id,
+            linked.intacct_key if linked else None,
+            "pulled from Intacct",
+        )
+    if is_stale(linked, _version(customer)):
+        return PushResult(
+            PushStatus.SKIPPED, OBJECT, customer.id, linked.intacct_key if linked else None, "stale"
+        )
+    digest = mapping.customer_hash(customer)
+    if linked is not None and linked.hash == digest:
+        return PushResult(PushStatus.UNCHANGED, OBJECT, customer.id, linked.intacct_key)
+    values = mapping.to_intacct(customer)
+    if linked is not None:
+        # CUSTOMERID cannot change in Intacct: the link keeps the one it was made with.
+        values = values.model_copy(update={"customer_id": linked.intacct_key})
+        yield from run_one(
+            fn.update_customer(
+                values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "update", digest)
+            )
+        )
+        ctx.mappings.save(linked.model_copy(update={"hash": digest, "source_version": _version(customer)}))
+        return PushResult(PushStatus.UPDATED, OBJECT, customer.id, linked.intacct_key)
+    found = yield from run_one(
+        fn.query("CUSTOMER", ["CUSTOMERID"], filter=F.eq("CUSTOMERID", values.customer_id), pagesize=1)
+    )
+    status = PushStatus.LINKED if found.records else PushStatus.CREATED
+    if found.records:
+        # An Intacct customer with this number exists: link it and bring it to Blixo's state.
+        yield from run_one(
+            fn.update_customer(
+                values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "link", digest)
+            )
+        )
+    else:
+        yield from run_one(
+            fn.create_customer(values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "create"))
+        )
+    ctx.mappings.link(
+        Mapping(
+            tenant_id=ctx.tenant_id,
+            object_type=OBJECT,
+            blixo_id=customer.id,
+            intacct_key=values.customer_id,
+            origin=Origin.BLIXO,
+            hash=digest,
+            source_version=_version(customer),
+        )
+    )
+    return PushResult(status, OBJECT, customer.id, values.customer_id)
+
+
+def ensure_customer(ctx: PushContext, customer_id: str) -> Generator[Step, list[Outcome], str]:
+    """The CUSTOMERID of a Blixo customer, pushing (or linking) it first if needed."""
+    linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, customer_id)
+    if linked is not None:
+        return linked.intacct_key
+    result = yield from push_customer(ctx, ctx.blixo.customer(customer_id))
+    if result.intacct_key is None:
+        raise BusinessSyncError(f"customer {customer_id} could not be linked to Intacct: {result.reason}")
+    return result.intacct_key
+
+
+def _version(customer: Customer) -> str | None:
+    return customer.updated_at.isoformat() if customer.updated_at else None

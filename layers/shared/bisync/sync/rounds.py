@@ -1,0 +1,154 @@
+"""Run many writers at once, merging their Intacct calls into shared gateway requests.
+
+A writer is a generator: it yields a step (the functions it needs run next, reads or
+writes) and receives their outcomes, until it returns its result. Writers of one group (one
+FIFO message group: one customer) run one after the other, in order; writers of different
+groups are independent, so each round sends the current step of every group in one request
+(Intacct runs the functions of a request independently unless transaction=true). Ten events
+of ten customers cost a few requests, not ten or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from bisync.intacct.client import Outcome
+from bisync.intacct.functions import Function
+from bisync.sync.failures import BusinessSyncError, SyncFailure, TransientSyncError, classify
+
+R = TypeVar("R")
+Step = list[Function]
+Writer = Generator[Step, list[Outcome], R]
+Execute = Callable[[Sequence[Function]], list[Outcome]]
+# Functions per gateway request (Intacct documents no cap; this keeps one response small).
+MAX_FUNCTIONS_PER_REQUEST = 50
+
+
+@dataclass
+class Task(Generic[R]):
+    """One message's writer. `result` or `failure` is set when it ends."""
+
+    task_id: str
+    group: str
+    writer: Writer[R]
+    result: R | None = None
+    failure: SyncFailure | None = None
+    done: bool = False
+    step: Step = field(default_factory=list)
+
+
+@dataclass
+class RoundStats:
+    requests: int = 0
+    functions: int = 0
+    rounds: int = 0
+
+
+def _advance(task: Task[Any], outcomes: list[Outcome] | None) -> None:
+    """Move a writer to its next step (or its end), recording how it ended."""
+    failure: SyncFailure | None = None
+    try:
+        task.step = next(task.writer) if outcomes is None else task.writer.send(outcomes)
+    except StopIteration as stop:
+        task.result = stop.value
+    except Exception as exc:
+        failure = classify(exc)
+        if failure is None:
+            raise
+    else:
+        if not task.step:
+            raise RuntimeError("a writer yielded an empty step")
+        return
+    task.failure = failure
+    task.done = True
+    task.step = []
+
+
+def run_rounds(groups: Sequence[Sequence[Task[Any]]], execute: Execute) -> RoundStats:
+    """Run every task; on return each is done. A transient failure fails its task and every
+    later task of its group (their order must hold); a business failure fails only its task."""
+    stats = RoundStats()
+    queues = [list(group) for group in groups]
+    current: list[Task[Any] | None] = [None] * len(queues)
+
+    def start_next(i: int) -> None:
+        while queues[i]:
+            task = queues[i].pop(0)
+            _advance(task, None)
+            if not task.done:
+                current[i] = task
+                return
+            if isinstance(task.failure, TransientSyncError):
+                _fail_rest(i, task.failure)
+                return
+        current[i] = None
+
+    def _fail_rest(i: int, failure: SyncFailure) -> None:
+        for task in queues[i]:
+            task.failure = TransientSyncError(f"held back: an earlier event of its group failed ({failure})")
+            task.done = True
+            task.writer.close()
+        queues[i] = []
+        current[i] = None
+
+    for i in range(len(queues)):
+        start_next(i)
+    while any(t is not None for t in current):
+        active = [(i, t) for i, t in enumerate(current) if t is not None]
+        stats.rounds += 1
+        results, failure = _execute_all([f for _, t in active for f in t.step], execute, stats)
+        if isinstance(failure, BusinessSyncError) and len(active) > 1:
+            # A refusal of the whole request (a schema error, say) names no function: run each
+            # writer's step alone so only the culprit fails.
+            results, failure = {}, None
+            for _, task in active:
+                alone, task_failure = _execute_all(task.step, execute, stats)
+                results.update(alone)
+                if task_failure is not None:
+                    task.failure = task_failure
+        for i, task in active:
+            answered = all(f.controlid in results for f in task.step)
+            if not answered:
+                task.failure = task.failure or failure or TransientSyncError("no outcome for a function")
+                task.done = True
+                task.writer.close()
+                if isinstance(task.failure, TransientSyncError):
+                    _fail_rest(i, task.failure)
+                else:
+                    start_next(i)
+                continue
+            _advance(task, [results[f.controlid] for f in task.step])
+            if task.done:
+                if isinstance(task.failure, TransientSyncError):
+                    _fail_rest(i, task.failure)
+                else:
+                    start_next(i)
+    return stats
+
+
+def _execute_all(
+    step: Sequence[Function], execute: Execute, stats: RoundStats
+) -> tuple[dict[str, Outcome], SyncFailure | None]:
+    """Outcomes by controlid (the same call asked twice runs once), in requests of at most
+    MAX_FUNCTIONS_PER_REQUEST; stops at the first request that fails as a whole."""
+    unique: dict[str, Function] = {}
+    for function in step:
+        unique.setdefault(function.controlid, function)
+    functions = list(unique.values())
+    results: dict[str, Outcome] = {}
+    for start in range(0, len(functions), MAX_FUNCTIONS_PER_REQUEST):
+        chunk = functions[start : start + MAX_FUNCTIONS_PER_REQUEST]
+        stats.requests += 1
+        stats.functions += len(chunk)
+        try:
+            outcomes = execute(chunk)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+            return results, failure
+        for outcome in outcomes:
+            results[outcome.function.controlid] = outcome
+    return results, None
