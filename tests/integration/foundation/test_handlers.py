@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -147,87 +146,6 @@ def test_webhook_of_an_unhandled_type_is_acknowledged_counted_and_not_queued(
 
 
 # --------------------------------------------------------------------------- push
-def push_record(base: dict[str, Any], message_id: str, tenant_id: str, customer_id: str) -> dict[str, Any]:
-    record = copy.deepcopy(base)
-    body = json.loads(record["body"])
-    body.update(tenant_id=tenant_id, customer_id=customer_id, event_id=f"evt_{message_id}")
-    record["body"] = json.dumps(body)
-    record["messageId"] = message_id
-    record["attributes"]["MessageGroupId"] = f"{tenant_id}:{customer_id}"
-    record["attributes"]["MessageDeduplicationId"] = f"evt_{message_id}"
-    return record
-
-
-def test_push_reports_only_the_failing_record_and_processes_the_other_group(acme: Aws) -> None:
-    [base] = sample_event("push_sqs_batch.json")["Records"]
-    failing = push_record(base, "m-ghost", "ghost", "cus_1")  # no such tenant
-    good = push_record(base, "m-acme", "acme", SAMPLE_CUSTOMER)
-
-    # The failure comes first: only skip_group_on_error lets the other group go on.
-    response = load_handler("push").lambda_handler({"Records": [failing, good]}, LambdaContext())
-
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-ghost"}]}
-    cursor = acme.store.get_cursor("acme", "push")
-    assert cursor.processed == 1
-    assert cursor.last_outcome is RunOutcome.SUCCEEDED
-
-
-def test_push_holds_back_the_rest_of_a_failed_group_to_keep_its_order(acme: Aws) -> None:
-    [base] = sample_event("push_sqs_batch.json")["Records"]
-    broken = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
-    broken["body"] = "{not json"
-    later_same_customer = push_record(base, "m-2", "acme", SAMPLE_CUSTOMER)
-    other_customer = push_record(base, "m-3", "acme", "cus_other")
-
-    response = load_handler("push").lambda_handler(
-        {"Records": [broken, later_same_customer, other_customer]}, LambdaContext()
-    )
-
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
-    assert acme.store.get_cursor("acme", "push").processed == 1
-
-
-def test_push_sample_batch_is_processed(acme: Aws) -> None:
-    response = load_handler("push").lambda_handler(sample_event("push_sqs_batch.json"), LambdaContext())
-    assert response == {"batchItemFailures": []}
-    assert acme.store.get_cursor("acme", "push").processed == 1
-
-
-def test_push_does_not_process_a_late_redelivery_of_the_same_event_twice(acme: Aws) -> None:
-    # Past SQS's five-minute dedupe Blixo's retry is a new message with a new receive time.
-    [base] = sample_event("push_sqs_batch.json")["Records"]
-    first = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
-    redelivered = push_record(base, "m-2", "acme", SAMPLE_CUSTOMER)
-    redelivered["body"] = redelivered["body"].replace("2026-11-26T15:04:06.120Z", "2026-11-26T19:30:00Z")
-    redelivered["body"] = redelivered["body"].replace('"evt_m-2"', '"evt_m-1"')
-    assert redelivered["body"] != first["body"]
-    other_tenant_same_event_id = push_record(base, "m-1", "beta", SAMPLE_CUSTOMER)
-    other_tenant_same_event_id["messageId"] = "m-3"
-    acme.store.put_tenant(TenantSettings(tenant_id="beta"))
-    handler = load_handler("push")
-
-    assert handler.lambda_handler({"Records": [first]}, LambdaContext()) == {"batchItemFailures": []}
-    assert handler.lambda_handler({"Records": [redelivered]}, LambdaContext()) == {"batchItemFailures": []}
-    assert handler.lambda_handler({"Records": [other_tenant_same_event_id]}, LambdaContext()) == {
-        "batchItemFailures": []
-    }
-
-    assert acme.store.get_cursor("acme", "push").processed == 1
-    assert acme.store.get_cursor("beta", "push").processed == 1
-
-
-def test_a_failed_push_is_not_remembered_as_done(aws: Aws) -> None:
-    [base] = sample_event("push_sqs_batch.json")["Records"]
-    record = push_record(base, "m-1", "acme", SAMPLE_CUSTOMER)
-    handler = load_handler("push")
-    with pytest.raises(BatchProcessingError):  # tenant not there yet: the whole batch failed
-        handler.lambda_handler({"Records": [record]}, LambdaContext())
-
-    aws.store.put_tenant(TenantSettings(tenant_id="acme"))
-    assert handler.lambda_handler({"Records": [record]}, LambdaContext()) == {"batchItemFailures": []}
-    assert aws.store.get_cursor("acme", "push").processed == 1
-
-
 # --------------------------------------------------------------------------- pull schedule
 def test_pull_schedule_queues_one_job_per_pull_enabled_tenant(aws: Aws) -> None:
     for settings in [
