@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, TreeBuilder, 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from sandbox.intacct import orderentry, reads, writes
+from sandbox.intacct import orderentry, reads, updates, writes
 from sandbox.intacct.records import Ctx
 from sandbox.intacct.seed import SENDERS
 from sandbox.intacct.store import Store
@@ -32,8 +32,10 @@ FUNCTIONS: dict[str, Function] = {
     "delete": writes.fn_delete,
     "create_invoice": writes.fn_create_invoice,
     "reverse_invoice": writes.fn_reverse_invoice,
+    "update_invoice": updates.fn_update_invoice,
     "create_aradjustment": writes.fn_create_aradjustment,
     "delete_aradjustment": writes.fn_delete_aradjustment,
+    "update_aradjustment": updates.fn_update_aradjustment,
     "create_arpayment": writes.fn_create_arpayment,
     "apply_arpayment": writes.fn_apply_arpayment,
     "reverse_arpayment": writes.fn_reverse_arpayment,

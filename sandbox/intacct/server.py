@@ -68,6 +68,11 @@ class Counters:
     rate_limited: int = 0
     faults_injected: int = 0
     lost_responses: int = 0
+    # The most requests this company ever had holding a concurrency slot at once (admitted only).
+    in_flight_max: int = 0
+    # The same high-water mark counting the arriving request even when it was refused with 429:
+    # with limit 2, a third request arriving while two run makes it 3.
+    in_flight_peak_attempted: int = 0
 
 
 class Sandbox:
@@ -107,10 +112,14 @@ class Sandbox:
     def acquire(self, company: str) -> bool:
         limit = self.limit(company)
         with self.lock:
-            if self.in_flight.get(company, 0) >= limit:
-                self.counter(company).rate_limited += 1
+            counter = self.counter(company)
+            running = self.in_flight.get(company, 0)
+            counter.in_flight_peak_attempted = max(counter.in_flight_peak_attempted, running + 1)
+            if running >= limit:
+                counter.rate_limited += 1
                 return False
-            self.in_flight[company] = self.in_flight.get(company, 0) + 1
+            self.in_flight[company] = running + 1
+            counter.in_flight_max = max(counter.in_flight_max, running + 1)
             return True
 
     def release(self, company: str) -> None:

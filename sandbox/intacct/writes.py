@@ -34,6 +34,8 @@ PAYMENT_METHODS = (
     "Online",
 )
 _ZERO = Decimal(0)
+# Internal flag (never a read field): set once anything was applied to an A/R record.
+EVER_APPLIED = "_EVERAPPLIED"
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def amount_of(raw: str, what: str) -> Decimal:
     return money(value)
 
 
-def check_open_period(ctx: Ctx, date: str, label: str) -> None:
+def check_open_period(ctx: Ctx, date: str, label: str, *, action: str = "create") -> None:
     closed = str(ctx.settings.get("closed_through", ""))
     if closed and date and date <= closed:
         shown = render("ARINVOICE", "WHENCREATED", date)
@@ -109,12 +111,12 @@ def check_open_period(ctx: Ctx, date: str, label: str) -> None:
             "BL01001973",
             f"The date {shown} is in a closed period. A/R is closed through "
             f"{render('ARINVOICE', 'WHENCREATED', closed)}.",
-            f"Could not create {label} record!",
+            f"Could not {action} {label} record!",
             correction="Use a date in an open period or reopen the period",
         )
 
 
-def customer_for(ctx: Ctx, customer_id: str, label: str) -> Record:
+def customer_for(ctx: Ctx, customer_id: str, label: str, *, action: str = "create") -> Record:
     found = [
         r
         for r in ctx.store.find(ctx.company, "CUSTOMER", "CUSTOMERID", customer_id)
@@ -124,28 +126,30 @@ def customer_for(ctx: Ctx, customer_id: str, label: str) -> Record:
         raise fail(
             "BL01001973",
             f"Invalid Customer {customer_id} specified.",
-            f"Could not create {label} record!",
+            f"Could not {action} {label} record!",
             correction="Specify an existing customer",
         )
     cust = found[0]
     if cust.get("STATUS") == "inactive":
-        raise fail("BL01001973", f"Customer {customer_id} is inactive.", f"Could not create {label} record!")
+        raise fail(
+            "BL01001973", f"Customer {customer_id} is inactive.", f"Could not {action} {label} record!"
+        )
     return cust
 
 
-def gl_account(ctx: Ctx, acct: str, label: str, line: int) -> Record:
+def gl_account(ctx: Ctx, acct: str, label: str, line: int, *, action: str = "create") -> Record:
     found = ctx.store.find(ctx.company, "GLACCOUNT", "ACCOUNTNO", acct)
     if not acct or not found or found[0].get("STATUS") != "active":
         raise fail(
             "BL01001973",
             f"Invalid GL account {acct} on line {line}.",
-            f"Could not create {label} record!",
+            f"Could not {action} {label} record!",
             correction="Use an active GL account number",
         )
     return found[0]
 
 
-def line_location(ctx: Ctx, loc: str, label: str, line: int) -> str:
+def line_location(ctx: Ctx, loc: str, label: str, line: int, *, action: str = "create") -> str:
     """Multi-entity: a top-level transaction needs a location on each line; an entity session
     defaults to (and is limited to) its entity."""
     if not loc:
@@ -154,26 +158,26 @@ def line_location(ctx: Ctx, loc: str, label: str, line: int) -> str:
         raise fail(
             "BL01001973",
             f"Location is required on line {line} for a multi-entity company.",
-            f"Could not create {label} record!",
+            f"Could not {action} {label} record!",
             correction="Give each line a locationid",
         )
     if not ctx.store.find(ctx.company, "LOCATION", "LOCATIONID", loc):
         raise fail(
-            "BL01001973", f"Invalid location {loc} on line {line}.", f"Could not create {label} record!"
+            "BL01001973", f"Invalid location {loc} on line {line}.", f"Could not {action} {label} record!"
         )
     if ctx.entity and loc != ctx.entity:
         raise fail(
             "BL01001973",
             f"Location {loc} is not in entity {ctx.entity}.",
-            f"Could not create {label} record!",
+            f"Could not {action} {label} record!",
         )
     return loc
 
 
-def term_days(ctx: Ctx, name: str, label: str) -> int:
+def term_days(ctx: Ctx, name: str, label: str, *, action: str = "create") -> int:
     found = ctx.store.find(ctx.company, "ARTERM", "NAME", name)
     if not found:
-        raise fail("BL01001973", f"Invalid term {name}.", f"Could not create {label} record!")
+        raise fail("BL01001973", f"Invalid term {name}.", f"Could not {action} {label} record!")
     return int(found[0].get("DUEDATE") or 0)
 
 
@@ -446,7 +450,18 @@ def fn_delete(ctx: Ctx, el: Element) -> list[Element]:
 
 
 def _delete_ar(ctx: Ctx, obj: str, rec: Record) -> None:
-    if dec(rec.get("TOTALPAID", "0")) != 0:
+    paid = dec(rec.get("TOTALPAID", "0"))
+    if obj == "ARADJUSTMENT" and paid != 0:
+        # Intacct: an applied adjustment cannot be deleted; reverse what applied it first.
+        raise fail(
+            "BL01001973",
+            f"Adjustment {rec['RECORDNO']} is applied ({fmt_number(abs(paid))} of "
+            f"{fmt_number(abs(dec(rec.get('TOTALENTERED', '0'))))}) and cannot be deleted; unapply it "
+            "first by reversing the payment that applied it.",
+            "Could not delete Adjustment record!",
+            correction="Reverse the payment (reverse_arpayment) that applied the adjustment",
+        )
+    if paid != 0:
         raise fail(
             "BL01001973",
             f"{obj} {rec['RECORDNO']} has payments or credits applied and cannot be deleted.",
@@ -541,36 +556,63 @@ def _ar_lines(ctx: Ctx, box: Element | None, label: str, container: str) -> list
         raise schema_error(
             f"Error 1871: Element '{container}': Missing child element(s). Expected is ( lineitem )."
         )
-    out: list[Record] = []
-    for n, line in enumerate(lines, start=1):
-        check_order(line, _LINE_ORDER, ("glaccountno|accountlabel", "amount"))
-        acct = gl_account(ctx, text(line, "glaccountno"), label, n)
-        item_id = text(line, "itemid")
-        if item_id and not ctx.store.find(ctx.company, "ITEM", "ITEMID", item_id):
-            raise fail(
-                "BL01001973", f"Invalid item {item_id} on line {n}.", f"Could not create {label} record!"
-            )
-        amount = amount_of(text(line, "amount"), f"line {n}")
-        out.append(
-            {
-                "ACCOUNTNO": acct["ACCOUNTNO"],
-                "ACCOUNTTITLE": acct.get("TITLE", ""),
-                "ACCOUNTKEY": acct["RECORDNO"],
-                "OFFSETGLACCOUNTNO": "1200",
-                "AMOUNT": fmt_number(amount),
-                "TRX_AMOUNT": fmt_number(amount),
-                "ENTRYDESCRIPTION": text(line, "memo"),
-                "LOCATIONID": line_location(ctx, text(line, "locationid"), label, n),
-                "DEPARTMENTID": text(line, "departmentid"),
-                "LINE_NO": str(n),
-                "ITEMID": item_id,
-                "CLASSID": text(line, "classid"),
-                "PROJECTID": text(line, "projectid"),
-                "TOTALPAID": "0",
-                "TRX_TOTALPAID": "0",
-            }
+    return [ar_line(ctx, line, n, label) for n, line in enumerate(lines, start=1)]
+
+
+def check_item(ctx: Ctx, item_id: str, label: str, n: int, *, action: str = "create") -> None:
+    if item_id and not ctx.store.find(ctx.company, "ITEM", "ITEMID", item_id):
+        raise fail(
+            "BL01001973", f"Invalid item {item_id} on line {n}.", f"Could not {action} {label} record!"
         )
-    return out
+
+
+def ar_line(  # noqa: PLR0917 - internal helper
+    ctx: Ctx, line: Element, n: int, label: str, action: str = "create", location: str | None = None
+) -> Record:
+    """One <lineitem> (create_invoice, create_aradjustment, or a line added by an update) as an
+    item record; `location` overrides the location check (an update checks against the record's
+    own entity)."""
+    check_order(line, _LINE_ORDER, ("glaccountno|accountlabel", "amount"))
+    acct = gl_account(ctx, text(line, "glaccountno"), label, n, action=action)
+    item_id = text(line, "itemid")
+    check_item(ctx, item_id, label, n, action=action)
+    amount = amount_of(text(line, "amount"), f"line {n}")
+    if location is None:
+        location = line_location(ctx, text(line, "locationid"), label, n, action=action)
+    return {
+        "ACCOUNTNO": acct["ACCOUNTNO"],
+        "ACCOUNTTITLE": acct.get("TITLE", ""),
+        "ACCOUNTKEY": acct["RECORDNO"],
+        "OFFSETGLACCOUNTNO": "1200",
+        "AMOUNT": fmt_number(amount),
+        "TRX_AMOUNT": fmt_number(amount),
+        "ENTRYDESCRIPTION": text(line, "memo"),
+        "LOCATIONID": location,
+        "DEPARTMENTID": text(line, "departmentid"),
+        "LINE_NO": str(n),
+        "ITEMID": item_id,
+        "CLASSID": text(line, "classid"),
+        "PROJECTID": text(line, "projectid"),
+        "TOTALPAID": "0",
+        "TRX_TOTALPAID": "0",
+    }
+
+
+def item_record(obj: str, rec: Record, line: Record) -> Record:
+    """An owned line (ARINVOICEITEM / ARADJUSTMENTITEM) of `rec`, carrying its header's values."""
+    item = {
+        **line,
+        "RECORDKEY": rec["RECORDNO"],
+        "CURRENCY": rec["CURRENCY"],
+        "BASECURR": rec["BASECURR"],
+        "ENTRY_DATE": rec["WHENCREATED"],
+        "CUSTOMERID": rec["CUSTOMERID"],
+        "CUSTOMERNAME": rec.get("CUSTOMERNAME", ""),
+        "RECORDTYPE": rec.get("RECORDTYPE", ""),
+        "WHENCREATED": rec["WHENCREATED"],
+        "STATE": rec["STATE"],
+    }
+    return {k: v for k, v in item.items() if k in FIELDS[f"{obj}ITEM"]}
 
 
 def create_ar(ctx: Ctx, obj: str, header: Record, lines: list[Record], label: str) -> Record:
@@ -592,21 +634,7 @@ def create_ar(ctx: Ctx, obj: str, header: Record, lines: list[Record], label: st
     rec["STATE"] = ar_state(rec)
     rec = ctx.store.insert(ctx.company, obj, rec)
     for line in lines:
-        item = {
-            **line,
-            "RECORDKEY": rec["RECORDNO"],
-            "CURRENCY": rec["CURRENCY"],
-            "BASECURR": rec["BASECURR"],
-            "ENTRY_DATE": rec["WHENCREATED"],
-            "CUSTOMERID": rec["CUSTOMERID"],
-            "CUSTOMERNAME": rec["CUSTOMERNAME"],
-            "RECORDTYPE": rec.get("RECORDTYPE", ""),
-            "WHENCREATED": rec["WHENCREATED"],
-            "STATE": rec["STATE"],
-        }
-        ctx.store.insert(
-            ctx.company, f"{obj}ITEM", {k: v for k, v in item.items() if k in FIELDS[f"{obj}ITEM"]}
-        )
+        ctx.store.insert(ctx.company, f"{obj}ITEM", item_record(obj, rec, line))
     refresh_customer(ctx, rec["CUSTOMERID"])
     return rec
 
@@ -733,6 +761,10 @@ def _apply(ctx: Ctx, target: Record, obj: str, amount: Decimal) -> None:
     """Move paid/due of an invoice (or a credit, with a negative amount toward zero)."""
     total, paid = dec(target.get("TOTALENTERED", "0")), dec(target.get("TOTALPAID", "0"))
     set_amounts(target, total, paid + amount)
+    if paid + amount != 0:
+        # Intacct keeps an invoice's lines locked once anything was applied, even after the
+        # payment is reversed (update_invoice reads this).
+        target[EVER_APPLIED] = "1"
     target["STATE"] = ar_state(target)
     target["WHENPAID"] = target.get("_LASTPAID", "") if target["STATE"] == "Paid" else ""
     ctx.store.update(ctx.company, obj, target)
@@ -1054,6 +1086,14 @@ def fn_create_arpayment(ctx: Ctx, el: Element) -> list[Element]:
         raise fail("BL01001973", f"Invalid payment method {method}.", "Could not create Payment record!")
     check_open_period(ctx, received, label)
     customer_for(ctx, customer_id, label)
+    overpay_loc = text(el, "overpaylocid")  # where an unapplied remainder posts; optional
+    if overpay_loc and (
+        not ctx.store.find(ctx.company, "LOCATION", "LOCATIONID", overpay_loc)
+        or (ctx.entity and overpay_loc != ctx.entity)
+    ):
+        raise fail(
+            "BL01001973", f"Invalid overpayment location {overpay_loc}.", "Could not create Payment record!"
+        )
     cash = amount_of(text(el, "paymentamount"), "paymentamount")
     apps: list[Application] = []
     seen: dict[str, Decimal] = {}

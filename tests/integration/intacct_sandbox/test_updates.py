@@ -84,7 +84,7 @@ def _credit_memo(gw: Gateway, cid: str, amount: str = "-50") -> str:
     ).key()
 
 
-def _credit_payment(gw: Gateway, cid: str, invoice: str, credit: str, amount: str, desc: str) -> str:
+def _credit_payment(gw: Gateway, cid: str, invoice: str, credit: str, *, amount: str, desc: str) -> str:
     """Generic ARPYMT whose only detail applies a credit memo to an invoice (no cash)."""
     resp = gw.call(
         "<create><ARPYMT><PAYMENTMETHOD>Cash</PAYMENTMETHOD>"
@@ -297,7 +297,7 @@ def test_lines_stay_locked_after_the_payment_is_reversed_and_reverse_invoice_wor
         gw.call(_update_invoice(inv, "<description>x</description>")), "is reversed and cannot be updated"
     )
     _refused(
-        gw.call(_update_invoice(rev, "<description>x</description>")), "is reversal and cannot be updated"
+        gw.call(_update_invoice(rev, "<description>x</description>")), "is a reversal and cannot be updated"
     )
 
 
@@ -548,7 +548,7 @@ def test_applied_credit_memo_is_locked_until_unapplied(gw: Gateway) -> None:
     inv = gw.invoice("B1", "120")
     adj = _credit_memo(gw, "B1")
     assert _customer_due(gw, "B1") == "70"
-    pay = _credit_payment(gw, "B1", inv, adj, "30.25", "Credit CN-1 applied")
+    pay = _credit_payment(gw, "B1", inv, adj, amount="30.25", desc="Credit CN-1 applied")
     assert _state(gw, inv) == ("Partially Paid", "30.25", "89.75")
     assert _state(gw, adj, "ARADJUSTMENT") == ("Partially Paid", "-30.25", "-19.75")
     assert _customer_due(gw, "B1") == "70"
@@ -687,3 +687,33 @@ def test_in_flight_high_water_marks(gw: Gateway) -> None:
     gw.post(["<getAPISession/>"], auth=gw.login_xml()).ok()
     counters = gw.admin("counters", None)[COMPANY_ID]
     assert (counters["in_flight_max"], counters["in_flight_peak_attempted"]) == (1, 1)
+
+
+def test_externalkey_finds_the_record_by_its_externalid(gw: Gateway) -> None:
+    gw.customer("X1")
+    inv = gw.invoice("X1", "10", extra="<externalid>blixo-inv-1</externalid>")
+    resp = gw.call(
+        _update_invoice("blixo-inv-1", "<description>By external id</description>", ' externalkey="true"')
+    )
+    assert resp.key() == inv
+    assert gw.read("ARINVOICE", inv, "DESCRIPTION").findtext("DESCRIPTION") == "By external id"
+    missing = gw.call(_update_invoice(inv, "<description>x</description>", ' externalkey="true"'))
+    assert missing.errors()[0]["errorno"] == "DL03000005"
+
+
+def test_due_date_follows_the_term_unless_given(gw: Gateway) -> None:
+    gw.customer("D1")
+    inv = gw.invoice("D1", "10")  # 07/01/2024, N30
+
+    def due() -> str:
+        return gw.read("ARINVOICE", inv, "WHENDUE").findtext("WHENDUE", "")
+
+    assert due() == "07/31/2024"
+    gw.call(_update_invoice(inv, legacy_date("2024-08-15", "datedue"))).ok()
+    assert due() == "08/15/2024"
+    gw.call(_update_invoice(inv, legacy_date("2024-07-01", "datecreated"))).ok()  # same date: no change
+    assert due() == "08/15/2024"
+    gw.call(_update_invoice(inv, legacy_date("2024-07-05", "datecreated"))).ok()
+    assert due() == "08/04/2024"
+    gw.call(_update_invoice(inv, "<termname>DUE</termname>")).ok()
+    assert due() == "07/05/2024"
