@@ -1,4 +1,4 @@
-"""process_push_job, run_pull and enqueue_pull_jobs over fake stores and queues."""
+"""run_pull and enqueue_pull_jobs over fake stores and queues (the push: tests/unit/sync)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from bisync.store import RunOutcome, TenantNotFoundError
 from bisync.sync.jobs import PullJob, PushJob
 from bisync.sync.pull import PULL_FLOW, run_pull
-from bisync.sync.push import PUSH_FLOW, PushOutcome, flow_enabled, process_push_job
 from bisync.sync.schedule import enqueue_pull_jobs
 from tests.unit.foundation.fakes import (
     T0,
@@ -34,60 +33,6 @@ def push_job(event_type: str = "invoice.created", tenant_id: str = "acme") -> Pu
         received_at=T0,
         event_json=json.dumps(event_payload(event_type)),
     )
-
-
-# --------------------------------------------------------------------------- push
-def test_push_with_the_flow_on_is_accepted_and_counted() -> None:
-    store = FakeStore().add(tenant("acme"))
-    clock = Clock()
-    assert process_push_job(push_job(), store, now=clock) is PushOutcome.ACCEPTED
-    [activity] = store.activity
-    assert (activity.tenant_id, activity.flow, activity.outcome, activity.processed) == (
-        "acme",
-        PUSH_FLOW,
-        RunOutcome.SUCCEEDED,
-        1,
-    )
-    assert activity.started == T0
-    assert activity.finished == T0 + timedelta(seconds=1)
-
-
-@pytest.mark.parametrize(
-    ("event_type", "flag"),
-    [
-        ("customer.created", "push_customers"),
-        ("invoice.updated", "push_invoices"),
-        ("credit_note.created", "push_credit_notes"),
-        ("payment.deleted", "push_payments"),
-    ],
-)
-def test_each_object_follows_its_own_push_flag(event_type: str, flag: str) -> None:
-    only_this_off = tenant("acme").flows.model_copy(update={flag: False})
-    off = FakeStore().add(tenant("acme", flows=only_this_off))
-    assert process_push_job(push_job(event_type), off, now=Clock()) is PushOutcome.FLOW_OFF
-    assert off.activity[0].processed == 0
-
-    only_this_on = pushes_off().model_copy(update={flag: True})
-    on = FakeStore().add(tenant("acme", flows=only_this_on))
-    assert process_push_job(push_job(event_type), on, now=Clock()) is PushOutcome.ACCEPTED
-    assert on.activity[0].processed == 1
-
-
-def test_a_disabled_tenant_pushes_nothing() -> None:
-    store = FakeStore().add(tenant("acme", enabled=False))
-    assert process_push_job(push_job(), store, now=Clock()) is PushOutcome.FLOW_OFF
-    assert store.activity[0].processed == 0
-
-
-def test_an_event_of_an_unmapped_object_is_flow_off() -> None:
-    assert not flow_enabled(tenant("acme"), "subscription.created")
-
-
-def test_push_for_an_unknown_tenant_raises_and_records_nothing() -> None:
-    store = FakeStore()
-    with pytest.raises(TenantNotFoundError):
-        process_push_job(push_job(tenant_id="ghost"), store, now=Clock())
-    assert store.activity == []
 
 
 # --------------------------------------------------------------------------- pull
