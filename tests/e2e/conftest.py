@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 
 import boto3
 import pytest
+from pydantic import SecretStr
 
+from bisync.intacct import CompanyLimiter, Credentials, IntacctClient, RetryPolicy
 from bisync.settings import Flows, TenantSettings
 from bisync.store import SyncStore
 from ops.demo_tenant import sandbox_secrets
@@ -45,6 +47,22 @@ class Stack:
         )
         return SyncStore(resource.Table(self.doc["sync_table"]))
 
+    def intacct_client(self) -> IntacctClient:
+        """A top-level session on the Intacct sandbox (reads every entity with showprivate)."""
+        doc = self.doc["intacct"]
+        return IntacctClient(
+            Credentials(
+                sender_id=doc["sender_id"],
+                sender_password=SecretStr(doc["sender_password"]),
+                company_id=doc["company_id"],
+                user_id=doc["user_id"],
+                user_password=SecretStr(doc["user_password"]),
+                endpoint_url=doc["url"],
+            ),
+            retry=RetryPolicy(attempts=3, sleep=lambda _s: None),
+            limiter=CompanyLimiter(1),
+        )
+
     def webhook_url(self, tenant_id: str) -> str:
         return str(self.doc["webhook_url"]).replace("{tenantId}", tenant_id)
 
@@ -75,7 +93,12 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
             stack.store(),
             secrets,
             stack.doc["tenant_secret_prefix"],
-            TenantSettings(tenant_id=tenant_id, name="E2E", flows=flows or Flows()),
+            TenantSettings(
+                tenant_id=tenant_id,
+                name="E2E",
+                flows=flows or Flows(),
+                entity_id=(stack.doc["intacct"].get("entities") or [None])[0],
+            ),
             sandbox_secrets(stack.doc, webhook_secret),
         )
         created.append(stored.secret_name)

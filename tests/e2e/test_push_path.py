@@ -69,8 +69,9 @@ def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard)
         timeout=60,
         what="the push Lambda to record the event",
     )
-    # A second, separate event is the marker that the queue has moved past the duplicate.
-    marker = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_dup")
+    # A second, separate event (another customer) is the marker that the queue has moved past
+    # the duplicate.
+    marker = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_marker")
     requests.post(
         stack.webhook_url(tenant.tenant_id),
         data=marker,
@@ -177,3 +178,74 @@ def test_a_change_in_the_blixo_sandbox_reaches_the_push_lambda_for_the_demo_tena
         timeout=60,
         what="the Blixo sandbox's webhook to reach the push Lambda",
     )
+
+
+def test_customer_invoice_and_partial_payment_with_a_fee_reach_intacct_with_matching_balances(
+    stack: Stack,
+) -> None:
+    """Created in the Blixo sandbox; its webhooks go through the deployed webhook and push
+    Lambdas to the Intacct sandbox; both ledgers end with the same balances."""
+    demo = stack.doc["demo_tenant"]["tenant_id"]
+    blixo = stack.doc["blixo"]
+    session = requests.Session()
+    session.auth = (blixo["api_key"], "")
+    tag = uuid.uuid4().hex[:6].upper()
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = session.post(
+            f"{blixo['url']}/{path}",
+            json=body,
+            headers={"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"},
+            timeout=10,
+        )
+        assert reply.status_code == 201, reply.text
+        data: dict[str, Any] = reply.json()["data"]
+        return data
+
+    customer = post("customers", {"name": f"E2E Ledger {tag}", "customerNo": f"E2E-{tag}", "currency": "USD"})
+    invoice = post(
+        "invoices",
+        {
+            "customerId": customer["id"],
+            "issueDate": datetime.now(UTC).date().isoformat(),
+            "items": [{"name": "Consulting", "quantity": 2, "unitPrice": 150}],
+        },
+    )
+    payment = post(
+        "payments",
+        {
+            "customerId": customer["id"],
+            "amount": 104.5,
+            "method": "credit_card",
+            "appliedTo": [
+                {"type": "invoice", "invoiceId": invoice["id"], "amount": 100},
+                {"type": "convenience_fee", "amount": 4.5},
+            ],
+        },
+    )
+    intacct = stack.intacct_client()
+
+    def fee_invoice_paid() -> dict[str, Any] | None:
+        mapping = stack.store().mappings.by_blixo(demo, "payment", payment["id"])
+        return mapping.model_dump() if mapping else None
+
+    eventually(fee_invoice_paid, timeout=120, interval=1, what="the payment to reach Intacct")
+    store = stack.store()
+    invoice_key = store.mappings.by_blixo(demo, "invoice", invoice["id"]).intacct_key  # type: ignore[union-attr]
+    fee_key = store.mappings.by_blixo(demo, "convenience_fee", payment["id"]).intacct_key  # type: ignore[union-attr]
+    rows = {
+        r["RECORDNO"]: r
+        for r in intacct.query(
+            "ARINVOICE", ["RECORDID", "TOTALENTERED", "TOTALDUE", "CUSTOMERID"], show_private=True
+        )
+        if r["RECORDNO"] in (invoice_key, fee_key)
+    }
+    blixo_invoice = session.get(f"{blixo['url']}/invoices/{invoice['id']}", timeout=10).json()["data"]
+    assert str(blixo_invoice["balance"]) in ("200", "200.0", "200.00")
+    assert rows[invoice_key]["TOTALENTERED"] == "300"
+    assert rows[invoice_key]["TOTALDUE"] == "200"
+    assert rows[fee_key]["RECORDID"] == f"CF-{payment['id']}"
+    assert rows[fee_key]["TOTALDUE"] == "0"
+    customers = list(intacct.query("CUSTOMER", ["CUSTOMERID", "TOTALDUE"], show_private=True))
+    [row] = [c for c in customers if c["CUSTOMERID"] == f"E2E-{tag}"]
+    assert row["TOTALDUE"] == "200"

@@ -17,7 +17,7 @@ from bisync.mapping import invoice as mapping
 from bisync.mapping.common import ZERO, controlid, is_echo
 from bisync.store.models import Mapping, Origin
 from bisync.sync.failures import BusinessSyncError
-from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, key_of, run_one
+from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, key_of, ok, run_one
 from bisync.sync.push.customers import ensure_customer
 
 OBJECT = "invoice"
@@ -123,9 +123,22 @@ def _edit(
     with_lines = amounts_changed and warning is None
     existing = int(linked.state.get(STATE_LINES, "0") or 0)
     update = mapping.to_update(ctx.settings, invoice, linked.intacct_key, existing, amounts=with_lines)
-    yield from run_one(
+    outcomes = yield [
         fn.update_invoice(update, controlid=controlid(ctx.tenant_id, OBJECT, invoice.id, "update", digest))
-    )
+    ]
+    if with_lines and not outcomes[0].done:
+        # Paid at some point inside Intacct (then reversed): its lines stay locked there.
+        refusal = outcomes[0].error.message if outcomes[0].error else "refused"
+        warning = f"Intacct refused to change the amounts of A/R invoice {linked.intacct_key} ({refusal}); only the number, terms, memo and due date were updated."
+        with_lines = False
+        update = mapping.to_update(ctx.settings, invoice, linked.intacct_key, existing, amounts=False)
+        yield from run_one(
+            fn.update_invoice(
+                update, controlid=controlid(ctx.tenant_id, OBJECT, invoice.id, "update-header", digest)
+            )
+        )
+    else:
+        ok(outcomes[0])
     state = dict(linked.state)
     if with_lines:
         state[STATE_LINES] = str(existing + sum(1 for line in update.lines if line.line_num is None))
