@@ -1,4 +1,8 @@
-"""Pull Lambda: consumes PullQueue (FIFO, one group per tenant) and runs that tenant's pull."""
+"""Pull Lambda: consumes PullQueue (FIFO, one group per tenant) and runs that tenant's pull.
+
+A run near the function's time limit queues its own continuation; a transient failure fails
+the message (SQS retries it from the last checkpoint, then parks it in the DLQ).
+"""
 
 from __future__ import annotations
 
@@ -11,26 +15,71 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bisync.aws import sync_store
+from bisync.aws import SqsQueue, load_tenant_secrets, sync_store
+from bisync.config import runtime_config
+from bisync.intacct.client import RetryPolicy
+from bisync.settings import TenantSettings
 from bisync.sync.jobs import PullJob
-from bisync.sync.pull import run_pull
+from bisync.sync.pull import PullSession, pull_report
+from bisync.sync.tenant import connect
 
 logger = Logger()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor()
+_context: dict[str, LambdaContext] = {}
+
+
+def _open_session(settings: TenantSettings) -> PullSession:
+    config = runtime_config()
+    clients = connect(
+        settings,
+        load_tenant_secrets(settings.tenant_id),
+        config,
+        slots=sync_store().slots,
+        intacct_options={
+            "deadline_seconds": min(config.intacct_request_deadline_seconds, 300.0),
+            "retry": RetryPolicy(attempts=4, initial=0.5, maximum=10.0),
+        },
+    )
+    return PullSession(execute=clients.intacct.execute, blixo=clients.blixo, close=clients.close)
 
 
 def record_handler(record: SQSRecord) -> None:
     job = PullJob.model_validate_json(record.body)
     logger.append_keys(tenant_id=job.tenant_id, trigger=job.trigger)
-    run = run_pull(job, sync_store())
+    context = _context.get("current")
+    queue = SqsQueue(runtime_config().pull_queue_url)
+
+    def continue_later(next_job: PullJob) -> None:
+        queue.send(next_job.to_message())
+    report = pull_report(
+        job,
+        sync_store(),
+        open_session=_open_session,
+        time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context else (lambda: 1e9),
+        continue_later=continue_later,
+    )
+    run = report.run
     metrics.add_metric(name="PullRuns", unit=MetricUnit.Count, value=1)
-    logger.info("pull run finished", extra={"run_id": run.run_id, "outcome": run.outcome.value})
+    metrics.add_metric(name="PullIntacctRequests", unit=MetricUnit.Count, value=report.requests)
+    for key, value in run.counts.items():
+        if key.endswith(".created") or key.endswith(".updated"):
+            metrics.add_metric(name=f"Pulled_{key.split('.')[0]}", unit=MetricUnit.Count, value=value)
+    logger.info(
+        "pull run finished",
+        extra={
+            "run_id": run.run_id,
+            "outcome": run.outcome.value,
+            "counts": run.counts,
+            "continued": report.continued,
+        },
+    )
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    _context["current"] = context
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -176,23 +176,6 @@ def test_pull_schedule_queues_one_job_per_pull_enabled_tenant(aws: Aws) -> None:
 
 
 # --------------------------------------------------------------------------- pull
-def test_pull_records_a_run_and_the_flow_status(acme: Aws) -> None:
-    response = load_handler("pull").lambda_handler(sample_event("pull_sqs_batch.json"), LambdaContext())
-
-    assert response == {"batchItemFailures": []}
-    [run] = acme.store.list_runs("acme")
-    assert run.kind == "pull"
-    assert run.outcome is RunOutcome.SUCCEEDED
-    assert run.trigger == "schedule:2026-11-26T15:00:00+00:00"
-    cursor = acme.store.get_cursor("acme", "pull")
-    assert cursor.last_outcome is RunOutcome.SUCCEEDED
-    assert run.finished_at is not None
-    # The status keeps milliseconds.
-    assert cursor.last_run_finished == run.finished_at.replace(
-        microsecond=run.finished_at.microsecond // 1000 * 1000
-    )
-
-
 def test_pull_for_an_unknown_tenant_fails_the_message_and_records_nothing(aws: Aws) -> None:
     # Batch size 1: a single failed record fails the invocation, so SQS retries it (then DLQ).
     with pytest.raises(BatchProcessingError):

@@ -112,6 +112,7 @@ class World:
     blixo: BlixoClient
     intacct: IntacctClient
     push: ModuleType
+    puller: ModuleType
     receiver: Receiver
     settings: TenantSettings
     batch_size: int = 10
@@ -189,6 +190,33 @@ class World:
                     client.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             failing = [m for m in messages if m["MessageId"] in failed]
         return failing
+
+    def pull(self, **job: Any) -> dict[str, Any]:
+        """Run the pull Lambda on one job for the tenant (as PullQueue would deliver it)."""
+        from datetime import UTC, datetime
+
+        from bisync.sync.jobs import PullJob
+
+        fields = {"tenant_id": TENANT, "scheduled_for": datetime.now(UTC), **job}
+        message = PullJob(**fields).to_message()
+        record = {
+            "messageId": f"pull-{self.key('m')}",
+            "receiptHandle": "rh",
+            "body": message.body,
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": "0",
+                "MessageGroupId": message.group_id,
+                "MessageDeduplicationId": message.deduplication_id,
+            },
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:pull.fifo",
+            "awsRegion": "us-east-1",
+        }
+        result: dict[str, Any] = self.puller.lambda_handler({"Records": [record]}, LambdaContext())
+        return result
 
     @staticmethod
     def _record(message: dict[str, Any]) -> dict[str, Any]:
@@ -343,6 +371,7 @@ def world(
         blixo=blixo,
         intacct=intacct,
         push=push,
+        puller=load_handler("pull"),
         receiver=receiver,
         settings=settings,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from bisync.blixo.api import CustomerStatus
 from bisync.blixo.models import Customer
 from bisync.intacct.functions import Address, CustomerInput
+from bisync.intacct.models import Customer as IntacctCustomer
 from bisync.mapping.common import canonical_hash, intacct_id
 
 
@@ -56,3 +57,53 @@ def to_intacct(customer: Customer) -> CustomerInput:
         ),
         currency=customer.currency.upper() if customer.currency else None,
     )
+
+
+# ------------------------------------------------------------------ Intacct -> Blixo
+
+
+def from_intacct(record: IntacctCustomer) -> dict[str, Any]:
+    """The Blixo customer body for an Intacct CUSTOMER (pull); also its canonical form."""
+    contact = record.displaycontact
+    addr = contact.mailaddress if contact else None
+    body: dict[str, Any] = {
+        "customerNo": record.customerid,
+        "name": record.name or record.customerid,
+        "email": contact.email1 if contact else None,
+        "phone": contact.phone1 if contact else None,
+        "address": (
+            {
+                "line1": addr.address1,
+                "line2": addr.address2,
+                "city": addr.city,
+                "state": addr.state,
+                "postalCode": addr.zip,
+                "country": addr.country,
+            }
+            if addr and any((addr.address1, addr.address2, addr.city, addr.state, addr.zip, addr.country))
+            else None
+        ),
+        "currency": record.currency or None,
+        "paymentTerms": record.termname or None,
+        "status": "archived" if (record.status or "").lower() == "inactive" else "active",
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+INTACCT_FIELDS = (
+    "RECORDNO",
+    "CUSTOMERID",
+    "NAME",
+    "STATUS",
+    "DISPLAYCONTACT.EMAIL1",
+    "DISPLAYCONTACT.PHONE1",
+    "DISPLAYCONTACT.MAILADDRESS.ADDRESS1",
+    "DISPLAYCONTACT.MAILADDRESS.ADDRESS2",
+    "DISPLAYCONTACT.MAILADDRESS.CITY",
+    "DISPLAYCONTACT.MAILADDRESS.STATE",
+    "DISPLAYCONTACT.MAILADDRESS.ZIP",
+    "DISPLAYCONTACT.MAILADDRESS.COUNTRY",
+    "TERMNAME",
+    "CURRENCY",
+    "WHENMODIFIED",
+)

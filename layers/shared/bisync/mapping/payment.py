@@ -21,7 +21,7 @@ from bisync.intacct.functions import (
     ArPymtInput,
     PaymentApplicationInput,
 )
-from bisync.mapping.common import ZERO, MappingError, canonical_hash, transaction_currency
+from bisync.mapping.common import ZERO, MappingError, canonical_hash, cents, transaction_currency
 from bisync.settings import TenantSettings
 
 # Blixo method -> Intacct PAYMENTMETHOD.
@@ -171,3 +171,90 @@ def plan(
 
 def credit_amount(payment: Payment) -> Decimal:
     return sum((a.amount for a in payment.credit_note_applications), ZERO)
+
+
+# ------------------------------------------------------------------ Intacct -> Blixo
+
+# Intacct PAYMENTMETHOD -> Blixo method (EFT is ACH; card kinds are credit_card).
+BLIXO_METHODS: dict[str, str] = {
+    "Printed Check": "check",
+    "Check": "check",
+    "Cash": "cash",
+    "EFT": "ach",
+    "Online ACH Debit": "ach",
+    "Credit Card": "credit_card",
+    "Online Charge Card": "credit_card",
+}
+HEADER_FIELDS = (
+    "RECORDNO",
+    "CUSTOMERID",
+    "STATE",
+    "DISPLAYSTATE",
+    "PAYMENTMETHOD",
+    "RECEIPTDATE",
+    "DOCNUMBER",
+    "DESCRIPTION",
+    "CURRENCY",
+    "TOTALENTERED",
+    "TRX_TOTALENTERED",
+    "WHENMODIFIED",
+)
+DETAIL_FIELDS = (
+    "RECORDNO",
+    "PAYMENTKEY",
+    "RECORDKEY",
+    "ADJUSTMENTKEY",
+    "TRX_PAYMENTAMOUNT",
+    "TRX_ADJUSTMENTAMOUNT",
+)
+# What the push writes in Intacct carries this in its description: never pulled back.
+PUSH_MARKER = "Blixo "
+
+
+def payment_body(
+    record: dict[str, Any],
+    details: list[dict[str, Any]],
+    *,
+    customer_id: str,
+    invoices: dict[str, str],
+    credit_notes: dict[str, str],
+) -> dict[str, Any]:
+    """The Blixo payment for an ARPYMT and its details; `invoices` / `credit_notes` map Intacct
+    keys to Blixo ids (every detail must be mapped, else MappingError: the payment waits)."""
+    amount = cents(record.get("TRX_TOTALENTERED") or record.get("TOTALENTERED") or "0")
+    applied: list[dict[str, Any]] = []
+    for detail in details:
+        key = str(detail.get("RECORDKEY") or "")
+        cash = cents(detail.get("TRX_PAYMENTAMOUNT") or "0")
+        credit = cents(detail.get("TRX_ADJUSTMENTAMOUNT") or "0")
+        credit_key = str(detail.get("ADJUSTMENTKEY") or "")
+        invoice_id = invoices.get(key)
+        if invoice_id is None:
+            raise MappingError(f"A/R invoice {key} is not in Blixo yet")
+        if cash:
+            applied.append({"type": "invoice", "invoiceId": invoice_id, "amount": cash})
+        if credit:
+            credit_id = credit_notes.get(credit_key)
+            if credit_id is None:
+                raise MappingError(f"A/R adjustment {credit_key} is not in Blixo yet")
+            applied.append(
+                {"type": "credit_note", "creditNoteId": credit_id, "invoiceId": invoice_id, "amount": credit}
+            )
+    body: dict[str, Any] = {
+        "customerId": customer_id,
+        "amount": amount,
+        "method": BLIXO_METHODS.get(str(record.get("PAYMENTMETHOD") or ""), "other"),
+        "appliedTo": applied,
+    }
+    if record.get("RECEIPTDATE"):
+        body["date"] = _iso_date(str(record["RECEIPTDATE"]))
+    if record.get("DOCNUMBER"):
+        body["reference"] = str(record["DOCNUMBER"])
+    if record.get("CURRENCY"):
+        body["currency"] = str(record["CURRENCY"])
+    return body
+
+
+def _iso_date(value: str) -> str:
+    month, day, year = value.split("/")
+    return f"{year}-{int(month):02d}-{int(day):02d}"

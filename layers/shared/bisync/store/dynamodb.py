@@ -115,6 +115,29 @@ class SyncStore:
             processed=int(str(item.get("processed", 0))),
         )
 
+    def advance_high_water(self, tenant_id: str, flow: str, high_water: str) -> bool:
+        """Move the flow's high-water mark forward (never back); True if it moved. Called only
+        after the page it covers is written (a checkpoint)."""
+        try:
+            self._table.update_item(
+                Key={"PK": keys.tenant_pk(tenant_id), "SK": keys.cursor_sk(flow)},
+                UpdateExpression="SET highWater = :h",
+                ConditionExpression="attribute_not_exists(highWater) OR highWater < :h",
+                ExpressionAttributeValues={":h": high_water},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def reset_high_water(self, tenant_id: str, flow: str) -> None:
+        """Forget the flow's high-water mark (a backfill reads from the beginning again)."""
+        self._table.update_item(
+            Key={"PK": keys.tenant_pk(tenant_id), "SK": keys.cursor_sk(flow)},
+            UpdateExpression="REMOVE highWater",
+        )
+
     def record_flow_activity(
         self,
         tenant_id: str,

@@ -1,0 +1,154 @@
+"""What the pull's flows work with, and the bookkeeping they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from bisync.blixo import errors as blixo_errors
+from bisync.blixo.client import BlixoClient
+from bisync.settings import TenantSettings
+from bisync.store.models import ErrorLevel, Mapping, SyncErrorRecord
+from bisync.sync.failures import BusinessSyncError, classify
+from bisync.sync.pull.reader import Reader
+
+T = TypeVar("T")
+PULL = "pull"
+
+
+class Mappings(Protocol):
+    def by_blixo(self, tenant_id: str, object_type: str, blixo_id: str) -> Mapping | None: ...
+
+    def by_intacct(self, tenant_id: str, object_type: str, intacct_key: str) -> Mapping | None: ...
+
+    def many_by_intacct(
+        self, tenant_id: str, object_type: str, intacct_keys: Iterable[str]
+    ) -> dict[str, Mapping]: ...
+
+    def link(self, mapping: Mapping) -> Mapping: ...
+
+    def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping: ...
+
+
+class Errors(Protocol):
+    def record(
+        self,
+        tenant_id: str,
+        object_type: str,
+        object_id: str,
+        *,
+        direction: str,
+        message: str,
+        level: ErrorLevel = ErrorLevel.ERROR,
+        intacct_errorno: str | None = None,
+        retry: dict[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> SyncErrorRecord: ...
+
+    def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool: ...
+
+    def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[SyncErrorRecord]: ...
+
+
+@dataclass
+class FlowCounts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass
+class PullContext:
+    settings: TenantSettings
+    mappings: Mappings
+    errors: Errors
+    blixo: BlixoClient
+    reader: Reader
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    counts: dict[str, FlowCounts] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.settings.tenant_id
+
+    def flow(self, name: str) -> FlowCounts:
+        return self.counts.setdefault(name, FlowCounts())
+
+    def run_writes(self, calls: Sequence[Callable[[], T]]) -> list[T | BaseException]:
+        """Blixo writes of one page, `blixo_concurrency` at a time (Blixo allows 20 per key);
+        each call's exception is returned in its place, never lost."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.settings.blixo_concurrency, thread_name_prefix="blixo"
+            )
+
+        def guarded(call: Callable[[], T]) -> T | BaseException:
+            try:
+                return call()
+            except Exception as exc:  # noqa: BLE001 - handed back to the flow, which classifies it
+                return exc
+
+        return list(self._pool.map(guarded, calls))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def business_failure(self, exc: BaseException) -> BusinessSyncError:
+        """A write's exception as the record's sync error; anything transient is raised (the
+        run fails before its cursor moves, and SQS retries it)."""
+        failure = classify(exc)
+        if failure is None:
+            raise exc
+        if not isinstance(failure, BusinessSyncError):
+            raise failure
+        return failure
+
+    def fail(
+        self, flow: str, object_type: str, object_id: str, failure: BusinessSyncError, retry: dict[str, str]
+    ) -> None:
+        self.flow(flow).failed += 1
+        self.errors.record(
+            self.tenant_id,
+            object_type,
+            object_id,
+            direction=PULL,
+            message=failure.message,
+            level=failure.level,
+            intacct_errorno=failure.errorno,
+            retry=retry,
+            now=self.now(),
+        )
+
+
+def metadata(record_no: str, **extra: str) -> dict[str, str]:
+    """The link the pull records on what it writes in Blixo (echoes are recognised by it)."""
+    return {"intacct.source": "intacct", "intacct.recordNo": str(record_no), **extra}
+
+
+def is_conflict_on(exc: BaseException, param: str) -> bool:
+    return isinstance(exc, blixo_errors.ValidationError) and exc.param == param
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as strings for hashing and sending."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,244 @@
+"""One tenant's pull run: customers -> invoices -> credit notes -> payments, incremental on
+WHENMODIFIED with a look-back, checkpointed per page, continued in a new job near the time
+limit. Plain logic over ports (the pull Lambda supplies the store, the session, the queue)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from bisync.blixo.client import BlixoClient
+from bisync.intacct.client import Outcome
+from bisync.intacct.functions import Function
+from bisync.settings import TenantSettings
+from bisync.store.models import FlowCursor, RunOutcome, SyncRun
+from bisync.sync.jobs import PullJob
+from bisync.sync.ports import PullStore as BasePullStore
+from bisync.sync.pull.context import Errors, Mappings, PullContext
+from bisync.sync.pull.flows import (
+    CREDIT_NOTES,
+    CUSTOMERS,
+    INVOICES,
+    PAYMENTS,
+    FlowSpec,
+    base_filter,
+    pending_payment_keys,
+    pull_customers,
+    pull_documents,
+    pull_payments,
+    tie_reversals,
+)
+from bisync.sync.pull.reader import Page, Reader, intacct_timestamp, parse_timestamp
+
+PULL_FLOW = "pull"
+FLOWS: tuple[FlowSpec, ...] = (CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS)
+# Stop starting new pages when less than this is left of the Lambda's time (a fifth of the
+# time the run had, at most two minutes: a page takes seconds).
+CONTINUE_MARGIN_SECONDS = 120.0
+CONTINUE_MARGIN_SHARE = 0.2
+
+
+class PullStore(BasePullStore, Protocol):
+    @property
+    def mappings(self) -> Mappings: ...
+
+    @property
+    def errors(self) -> Errors: ...
+
+    def get_cursor(self, tenant_id: str, flow: str) -> FlowCursor: ...
+
+    def advance_high_water(self, tenant_id: str, flow: str, high_water: str) -> bool: ...
+
+
+@dataclass
+class PullSession:
+    execute: Callable[[Sequence[Function]], list[Outcome]]
+    blixo: BlixoClient
+    close: Callable[[], None] = lambda: None
+    # Rows per query page (Intacct's maximum; smaller only to exercise paging in tests).
+    pagesize: int = 2000
+
+
+@dataclass
+class PullReport:
+    run: SyncRun
+    requests: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    continued: bool = False
+
+
+def cursor_flow(spec: FlowSpec) -> str:
+    return f"{PULL_FLOW}:{spec.name}"
+
+
+def _since(cursor: FlowCursor, settings: TenantSettings, override: str | None) -> str | None:
+    if override:
+        return intacct_timestamp(datetime.fromisoformat(override))
+    if not cursor.high_water:
+        return None
+    mark = datetime.fromisoformat(cursor.high_water) - timedelta(minutes=settings.lookback_minutes)
+    return intacct_timestamp(mark)
+
+
+def run_pull(
+    job: PullJob,
+    store: PullStore,
+    *,
+    open_session: Callable[[TenantSettings], PullSession] | None = None,
+    time_left: Callable[[], float] = lambda: math.inf,
+    continue_later: Callable[[PullJob], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SyncRun:
+    return pull_report(
+        job, store, open_session=open_session, time_left=time_left, continue_later=continue_later, now=now
+    ).run
+
+
+def pull_report(
+    job: PullJob,
+    store: PullStore,
+    *,
+    open_session: Callable[[TenantSettings], PullSession] | None,
+    time_left: Callable[[], float] = lambda: math.inf,
+    continue_later: Callable[[PullJob], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> PullReport:
+    started = now()
+    settings = store.get_tenant(job.tenant_id)
+    run = SyncRun(
+        tenant_id=settings.tenant_id,
+        run_id=uuid.uuid4().hex,
+        kind=PULL_FLOW,
+        started_at=started,
+        trigger=f"{job.trigger}:{job.scheduled_for.isoformat()}",
+    )
+    report = PullReport(run)
+    flows = [s for s in FLOWS if settings.pull_enabled and getattr(settings.flows, s.flag)]
+    wanted = job.resume.get("flows")
+    if isinstance(wanted, list):
+        flows = [s for s in flows if s.name in wanted]
+    if not flows or open_session is None:
+        # Queued before an operator switched pulls off, or replayed from the DLQ: nothing is
+        # read or written, and the run says so.
+        run.finished_at = now()
+        run.outcome = RunOutcome.SKIPPED
+        store.put_run(run)
+        return report
+    session = open_session(settings)
+    reader = Reader(session.execute, show_private=not settings.entity_id, pagesize=session.pagesize)
+    ctx = PullContext(settings, store.mappings, store.errors, session.blixo, reader, now=now)
+    try:
+        report.continued = _run_flows(job, store, ctx, flows, time_left=time_left, continue_later=continue_later)
+    except BaseException:
+        run.finished_at = now()
+        run.outcome = RunOutcome.FAILED
+        run.counts = _counts(ctx, reader)
+        store.put_run(run)
+        raise
+    finally:
+        ctx.close()
+        session.close()
+    run.finished_at = now()
+    run.counts = _counts(ctx, reader)
+    failed = sum(c.failed for c in ctx.counts.values())
+    run.outcome = RunOutcome.PARTIAL if failed or report.continued else RunOutcome.SUCCEEDED
+    store.put_run(run)
+    store.record_flow_activity(
+        settings.tenant_id,
+        PULL_FLOW,
+        started=started,
+        finished=run.finished_at,
+        outcome=run.outcome,
+        processed=sum(c.written for c in ctx.counts.values()),
+    )
+    for spec in flows:
+        counts = ctx.counts.get(spec.name)
+        if counts is not None:
+            store.record_flow_activity(
+                settings.tenant_id,
+                cursor_flow(spec),
+                started=started,
+                finished=run.finished_at,
+                outcome=RunOutcome.PARTIAL if counts.failed else RunOutcome.SUCCEEDED,
+                processed=counts.written,
+            )
+    report.requests = reader.stats.requests
+    report.rows = dict(reader.stats.rows)
+    return report
+
+
+def _run_flows(
+    job: PullJob,
+    store: PullStore,
+    ctx: PullContext,
+    flows: list[FlowSpec],
+    *,
+    time_left: Callable[[], float],
+    continue_later: Callable[[PullJob], None] | None,
+) -> bool:
+    """Run the flows in dependency order; True if the run stopped early and continues in a
+    new job (its checkpoints say where)."""
+    indexes: dict[str, Any] = {}
+    override = job.resume.get("since") if isinstance(job.resume.get("since"), str) else None
+    pages_done = 0
+    margin = min(CONTINUE_MARGIN_SECONDS, time_left() * CONTINUE_MARGIN_SHARE)
+    for spec in flows:
+        cursor = store.get_cursor(ctx.tenant_id, cursor_flow(spec))
+        since = _since(cursor, ctx.settings, override)
+        reversals: list[dict[str, Any]] = []
+        voided: dict[str, dict[str, Any]] = {}
+        if spec is PAYMENTS:
+            pending = pending_payment_keys(ctx)
+            if pending:
+                # Payments that waited for their invoices: read again whatever their WHENMODIFIED.
+                rows = ctx.reader.by_keys(spec.intacct_object, spec.fields, "RECORDNO", pending)
+                details = ctx.reader.by_keys("ARPYMTDETAIL", PAYMENTS.children.fields, "PAYMENTKEY", pending)  # type: ignore[union-attr]
+                page = Page(rows)
+                for d in details:
+                    page.children.setdefault(str(d.get("PAYMENTKEY")), []).append(d)
+                if rows:
+                    pull_payments(ctx, page, indexes, reversals)
+        for page in ctx.reader.pages(
+            spec.intacct_object, spec.fields, base=base_filter(spec, ctx, since), children=spec.children
+        ):
+            if spec is CUSTOMERS:
+                pull_customers(ctx, page, indexes)
+            elif spec is PAYMENTS:
+                for r in page.records:
+                    if r.get("STATE") == "V" and r.get("DISPLAYSTATE") != "Reversal":
+                        voided[str(r["RECORDNO"])] = r
+                pull_payments(ctx, page, indexes, reversals)
+            else:
+                pull_documents(ctx, spec, page, indexes)
+            # Checkpoint: this page is written, so the cursor may pass it.
+            mark = page.last.get("WHENMODIFIED")
+            if mark:
+                store.advance_high_water(
+                    ctx.tenant_id, cursor_flow(spec), parse_timestamp(str(mark)).isoformat()
+                )
+            pages_done += 1
+            if time_left() < margin and continue_later is not None:
+                continue_later(
+                    PullJob(
+                        tenant_id=ctx.tenant_id,
+                        trigger="continuation",
+                        scheduled_for=job.scheduled_for,
+                        resume={"after": f"{spec.name}:{pages_done}", "run": uuid.uuid4().hex[:12]},
+                    )
+                )
+                return True
+        if spec is PAYMENTS and reversals:
+            tie_reversals(ctx, reversals, voided)
+    return False
+
+
+def _counts(ctx: PullContext, reader: Reader) -> dict[str, int]:
+    counts: dict[str, int] = {"intacct_requests": reader.stats.requests}
+    for name, c in ctx.counts.items():
+        for key in ("read", "created", "updated", "unchanged", "skipped", "failed"):
+            counts[f"{name}.{key}"] = getattr(c, key)
+    return counts

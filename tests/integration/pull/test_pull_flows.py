@@ -1,0 +1,172 @@
+"""Pull flows in process: Intacct sandbox -> pull Lambda -> Blixo sandbox, balances compared."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bisync.intacct import functions as fn
+from tests.integration.pull.conftest import DAY, Seeder, World
+
+TENANT = "acme"
+
+
+@pytest.fixture
+def seed(world: World) -> Seeder:
+    return Seeder(world)
+
+
+def blixo_by_number(world: World, kind: str) -> dict[str, object]:
+    api = {"customers": world.blixo.customers, "invoices": world.blixo.invoices, "credit_notes": world.blixo.credit_notes}[kind]
+    out = {}
+    for item in api.list():
+        number = getattr(item, {"customers": "customer_no", "invoices": "invoice_no", "credit_notes": "credit_note_no"}[kind])
+        out[number] = item
+    return out
+
+
+def writes(world: World) -> int:
+    events = world.blixo_admin("GET", "/_sandbox/events")["data"]
+    return len(events)
+
+
+def test_customers_invoices_returns_and_payments_reach_blixo_with_matching_balances(world: World, seed: Seeder) -> None:
+    seed.customer("PC-1", "Pulled One", email="ap@one.test", currency="USD")
+    seed.customer("PC-2", "Pulled Two", status="inactive")
+    inv1 = seed.order("PC-1", "SO-1", ("WIDGET", 4), ("CONSULT-HR", 1))  # 4*25 + 150 = 250
+    inv2 = seed.order("PC-1", "SO-2", ("SUBSCRIPTION", 1))  # 99
+    seed.order("PC-1", "SO-3", ("WIDGET", 1), state="Draft")
+    seed.order("PC-1", "SR-1", ("WIDGET", 1), kind="Sales Return")  # 25 credit
+    seed.pay("PC-1", "300.00", (seed.ar_key(inv1), "250.00"), (seed.ar_key(inv2), "20.00"))  # 30 unapplied
+
+    assert world.pull() == {"batchItemFailures": []}
+
+    customers = blixo_by_number(world, "customers")
+    assert customers["PC-1"].name == "Pulled One"  # type: ignore[attr-defined]
+    assert customers["PC-1"].email == "ap@one.test"  # type: ignore[attr-defined]
+    assert customers["PC-2"].status.value == "archived"  # type: ignore[attr-defined]
+    invoices = blixo_by_number(world, "invoices")
+    assert set(invoices) == {"SO-1", "SO-2"}  # the draft is not pulled
+    so1 = invoices["SO-1"]
+    assert so1.total == Decimal("250.00")  # type: ignore[attr-defined]
+    assert [(i.quantity, i.unit_price, i.amount) for i in so1.items] == [  # type: ignore[attr-defined]
+        (Decimal(4), Decimal(25), Decimal("100.00")),
+        (Decimal(1), Decimal(150), Decimal("150.00")),
+    ]
+    assert so1.purchase_order == "PO-SO-1"  # type: ignore[attr-defined]  # Order Entry's reference number
+    assert so1.due_date == DAY + dt.timedelta(days=30)  # type: ignore[attr-defined]
+    assert so1.balance == Decimal("0.00")  # type: ignore[attr-defined]
+    assert invoices["SO-2"].balance == Decimal("79.00")  # type: ignore[attr-defined]
+    credits = blixo_by_number(world, "credit_notes")
+    assert credits["SR-1"].total == Decimal("25.00")  # type: ignore[attr-defined]
+    [payment] = world.blixo.payments.list()
+    assert payment.amount == Decimal("300.00")
+    assert payment.unapplied_amount == Decimal("30.00")
+    assert payment.metadata["intacct.source"] == "intacct"
+    # Per invoice: Blixo balance == Intacct TOTALDUE.
+    for docid, number in ((inv1, "SO-1"), (inv2, "SO-2")):
+        ar = world.ar_invoice(seed.ar_key(docid))
+        assert Decimal(ar["TOTALDUE"]) == invoices[number].balance  # type: ignore[attr-defined]
+    runs = world.aws.store.list_runs(TENANT)
+    assert runs[0].counts["invoices.created"] == 2
+    assert runs[0].counts["invoices.skipped"] == 1
+
+
+def test_a_second_pull_with_nothing_changed_writes_nothing(world: World, seed: Seeder) -> None:
+    seed.customer("NC-1", "No Change")
+    inv = seed.order("NC-1", "NC-SO-1", ("WIDGET", 2))
+    seed.pay("NC-1", "50.00", (seed.ar_key(inv), "50.00"))
+    world.pull()
+    before = writes(world)
+    world.pull()
+    assert writes(world) == before
+    run = world.aws.store.list_runs(TENANT)[0]
+    assert sum(v for k, v in run.counts.items() if k.endswith((".created", ".updated", ".failed"))) == 0
+
+
+def test_an_existing_blixo_customer_is_linked_by_number_not_duplicated(world: World, seed: Seeder) -> None:
+    existing = world.blixo.customers.create({"name": "Already Here", "customerNo": "LINK-1"}, idempotency_key="pre-link-1")
+    seed.customer("LINK-1", "Intacct Name")
+    world.pull()
+    matching = [c for c in world.blixo.customers.list() if c.customer_no == "LINK-1"]
+    assert [c.id for c in matching] == [existing.id]
+    mapping = world.aws.store.mappings.by_intacct(TENANT, "customer", "LINK-1")
+    assert mapping is not None
+    assert mapping.blixo_id == existing.id
+
+
+def test_an_order_entry_edit_updates_the_same_blixo_invoice(world: World, seed: Seeder) -> None:
+    seed.customer("OE-1", "Editor")
+    docid = seed.order("OE-1", "OE-SO-1", ("WIDGET", 1))
+    world.pull()
+    [invoice] = world.blixo.invoices.list()
+    first_key = seed.ar_key(docid)
+    world.intacct.run(
+        fn.update_sotransaction(
+            fn.SoTransactionUpdateInput(docid=docid, lines=(fn.SoLineInput(itemid="WIDGET", quantity=Decimal(3), line_num=1),)),
+            controlid="oe-edit-1",
+        )
+    )
+    second_key = seed.ar_key(docid)
+    assert second_key != first_key
+    world.pull()
+    [updated] = world.blixo.invoices.list()
+    assert updated.id == invoice.id
+    assert updated.total == Decimal("75.00")
+    mapping = world.aws.store.mappings.by_blixo(TENANT, "invoice", invoice.id)
+    assert mapping is not None
+    assert mapping.intacct_key == second_key
+    assert world.aws.store.mappings.by_intacct(TENANT, "invoice", first_key) is None
+
+
+def test_a_reversed_payment_voids_the_blixo_payment_once(world: World, seed: Seeder) -> None:
+    seed.customer("RV-1", "Reverser")
+    docid = seed.order("RV-1", "RV-SO-1", ("WIDGET", 2))
+    pay = seed.pay("RV-1", "50.00", (seed.ar_key(docid), "50.00"))
+    world.pull()
+    [payment] = world.blixo.payments.list()
+    world.intacct.run(fn.reverse_arpayment(pay, DAY + dt.timedelta(days=3), controlid="rv-1"))
+    world.pull()
+    world.pull()
+    [voided] = world.blixo.payments.list()
+    assert voided.id == payment.id
+    assert voided.status.value == "voided"
+    [invoice] = world.blixo.invoices.list()
+    assert invoice.balance == Decimal("50.00")
+    events = [e for e in world.blixo_admin("GET", "/_sandbox/events")["data"] if e["type"] == "payment.updated"]
+    assert len([e for e in events if e["data"]["object"]["status"] == "voided"]) == 1
+    assert [e for e in world.aws.store.errors.list(TENANT) if e.level.value == "warning"] == []
+
+
+def test_a_payment_on_a_not_yet_pulled_invoice_waits_and_is_then_written_whole(world: World, seed: Seeder) -> None:
+    seed.customer("WT-1", "Waiter")
+    docid = seed.order("WT-1", "WT-SO-1", ("WIDGET", 4))
+    seed.pay("WT-1", "100.00", (seed.ar_key(docid), "100.00"))
+    flows = world.settings.flows.model_copy(update={"pull_invoices": False})
+    world.aws.store.put_tenant(world.settings.model_copy(update={"flows": flows}))
+    world.pull()
+    assert world.blixo.payments.list() == []
+    [waiting] = world.aws.store.errors.list(TENANT)
+    assert waiting.object_type == "payment"
+    assert "not in Blixo yet" in waiting.message
+    world.aws.store.put_tenant(world.settings)
+    world.pull()
+    [payment] = world.blixo.payments.list()
+    assert payment.amount == Decimal("100.00")
+    assert [a.amount for a in payment.invoice_applications] == [Decimal("100.00")]
+    assert world.aws.store.errors.list(TENANT) == []
+
+
+def test_nothing_the_push_created_is_pulled_back(world: World) -> None:
+    customer = world.customer("Pushed Co", customerNo="PSH-1")
+    invoice = world.invoice(customer.id, "40.00")
+    world.pay(customer.id, "40.00", {"type": "invoice", "invoiceId": invoice.id, "amount": "40.00"})
+    assert world.pump() == []
+    before = writes(world)
+    world.pull()
+    assert writes(world) == before
+    assert len(world.blixo.customers.list()) == 1
+    assert len(world.blixo.invoices.list()) == 1
+    assert len(world.blixo.payments.list()) == 1
