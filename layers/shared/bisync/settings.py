@@ -105,6 +105,8 @@ class TenantSettings(BaseModel):
     # The Intacct company's base currency; documents in another currency name a rate type.
     base_currency: str = Field(default="USD", min_length=3, max_length=3)
     exchange_rate_type: str = Field(default=DEFAULT_EXCHANGE_RATE_TYPE, min_length=1)
+    # Blixo payment terms -> Intacct term names (a term not listed is sent as Blixo names it).
+    terms: dict[str, str] = Field(default_factory=dict)
     # Order Entry transaction definitions the pull reads as invoices and as credit notes.
     invoice_definitions: list[str] = Field(default_factory=lambda: ["Sales Invoice"], min_length=1)
     return_definitions: list[str] = Field(default_factory=lambda: ["Sales Return"])

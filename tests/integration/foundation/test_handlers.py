@@ -12,7 +12,6 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from bisync.blixo.webhooks import sign
 from bisync.settings import Flows, TenantSettings
-from bisync.store import RunOutcome
 from bisync.sync.jobs import PullJob, PushJob
 from tests.integration.foundation.conftest import (
     OLD_WEBHOOK_SECRET,

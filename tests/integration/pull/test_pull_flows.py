@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,11 +19,18 @@ def seed(world: World) -> Seeder:
     return Seeder(world)
 
 
-def blixo_by_number(world: World, kind: str) -> dict[str, object]:
-    api = {"customers": world.blixo.customers, "invoices": world.blixo.invoices, "credit_notes": world.blixo.credit_notes}[kind]
+def blixo_by_number(world: World, kind: str) -> dict[str, Any]:
+    api: Any = {
+        "customers": world.blixo.customers,
+        "invoices": world.blixo.invoices,
+        "credit_notes": world.blixo.credit_notes,
+    }[kind]
     out = {}
     for item in api.list():
-        number = getattr(item, {"customers": "customer_no", "invoices": "invoice_no", "credit_notes": "credit_note_no"}[kind])
+        number = getattr(
+            item,
+            {"customers": "customer_no", "invoices": "invoice_no", "credit_notes": "credit_note_no"}[kind],
+        )
         out[number] = item
     return out
 
@@ -32,7 +40,9 @@ def writes(world: World) -> int:
     return len(events)
 
 
-def test_customers_invoices_returns_and_payments_reach_blixo_with_matching_balances(world: World, seed: Seeder) -> None:
+def test_customers_invoices_returns_and_payments_reach_blixo_with_matching_balances(
+    world: World, seed: Seeder
+) -> None:
     seed.customer("PC-1", "Pulled One", email="ap@one.test", currency="USD")
     seed.customer("PC-2", "Pulled Two", status="inactive")
     inv1 = seed.order("PC-1", "SO-1", ("WIDGET", 4), ("CONSULT-HR", 1))  # 4*25 + 150 = 250
@@ -44,23 +54,23 @@ def test_customers_invoices_returns_and_payments_reach_blixo_with_matching_balan
     assert world.pull() == {"batchItemFailures": []}
 
     customers = blixo_by_number(world, "customers")
-    assert customers["PC-1"].name == "Pulled One"  # type: ignore[attr-defined]
-    assert customers["PC-1"].email == "ap@one.test"  # type: ignore[attr-defined]
-    assert customers["PC-2"].status.value == "archived"  # type: ignore[attr-defined]
+    assert customers["PC-1"].name == "Pulled One"
+    assert customers["PC-1"].email == "ap@one.test"
+    assert customers["PC-2"].status.value == "archived"
     invoices = blixo_by_number(world, "invoices")
     assert set(invoices) == {"SO-1", "SO-2"}  # the draft is not pulled
     so1 = invoices["SO-1"]
-    assert so1.total == Decimal("250.00")  # type: ignore[attr-defined]
-    assert [(i.quantity, i.unit_price, i.amount) for i in so1.items] == [  # type: ignore[attr-defined]
+    assert so1.total == Decimal("250.00")
+    assert [(i.quantity, i.unit_price, i.amount) for i in so1.items] == [
         (Decimal(4), Decimal(25), Decimal("100.00")),
         (Decimal(1), Decimal(150), Decimal("150.00")),
     ]
-    assert so1.purchase_order == "PO-SO-1"  # type: ignore[attr-defined]  # Order Entry's reference number
-    assert so1.due_date == DAY + dt.timedelta(days=30)  # type: ignore[attr-defined]
-    assert so1.balance == Decimal("0.00")  # type: ignore[attr-defined]
-    assert invoices["SO-2"].balance == Decimal("79.00")  # type: ignore[attr-defined]
+    assert so1.purchase_order == "PO-SO-1"  # Order Entry's reference number
+    assert so1.due_date == DAY + dt.timedelta(days=30)
+    assert so1.balance == Decimal("0.00")
+    assert invoices["SO-2"].balance == Decimal("79.00")
     credits = blixo_by_number(world, "credit_notes")
-    assert credits["SR-1"].total == Decimal("25.00")  # type: ignore[attr-defined]
+    assert credits["SR-1"].total == Decimal("25.00")
     [payment] = world.blixo.payments.list()
     assert payment.amount == Decimal("300.00")
     assert payment.unapplied_amount == Decimal("30.00")
@@ -68,7 +78,7 @@ def test_customers_invoices_returns_and_payments_reach_blixo_with_matching_balan
     # Per invoice: Blixo balance == Intacct TOTALDUE.
     for docid, number in ((inv1, "SO-1"), (inv2, "SO-2")):
         ar = world.ar_invoice(seed.ar_key(docid))
-        assert Decimal(ar["TOTALDUE"]) == invoices[number].balance  # type: ignore[attr-defined]
+        assert Decimal(ar["TOTALDUE"]) == invoices[number].balance
     runs = world.aws.store.list_runs(TENANT)
     assert runs[0].counts["invoices.created"] == 2
     assert runs[0].counts["invoices.skipped"] == 1
@@ -87,7 +97,9 @@ def test_a_second_pull_with_nothing_changed_writes_nothing(world: World, seed: S
 
 
 def test_an_existing_blixo_customer_is_linked_by_number_not_duplicated(world: World, seed: Seeder) -> None:
-    existing = world.blixo.customers.create({"name": "Already Here", "customerNo": "LINK-1"}, idempotency_key="pre-link-1")
+    existing = world.blixo.customers.create(
+        {"name": "Already Here", "customerNo": "LINK-1"}, idempotency_key="pre-link-1"
+    )
     seed.customer("LINK-1", "Intacct Name")
     world.pull()
     matching = [c for c in world.blixo.customers.list() if c.customer_no == "LINK-1"]
@@ -105,7 +117,9 @@ def test_an_order_entry_edit_updates_the_same_blixo_invoice(world: World, seed: 
     first_key = seed.ar_key(docid)
     world.intacct.run(
         fn.update_sotransaction(
-            fn.SoTransactionUpdateInput(docid=docid, lines=(fn.SoLineInput(itemid="WIDGET", quantity=Decimal(3), line_num=1),)),
+            fn.SoTransactionUpdateInput(
+                docid=docid, lines=(fn.SoLineInput(itemid="WIDGET", quantity=Decimal(3), line_num=1),)
+            ),
             controlid="oe-edit-1",
         )
     )
@@ -135,12 +149,16 @@ def test_a_reversed_payment_voids_the_blixo_payment_once(world: World, seed: See
     assert voided.status.value == "voided"
     [invoice] = world.blixo.invoices.list()
     assert invoice.balance == Decimal("50.00")
-    events = [e for e in world.blixo_admin("GET", "/_sandbox/events")["data"] if e["type"] == "payment.updated"]
+    events = [
+        e for e in world.blixo_admin("GET", "/_sandbox/events")["data"] if e["type"] == "payment.updated"
+    ]
     assert len([e for e in events if e["data"]["object"]["status"] == "voided"]) == 1
     assert [e for e in world.aws.store.errors.list(TENANT) if e.level.value == "warning"] == []
 
 
-def test_a_payment_on_a_not_yet_pulled_invoice_waits_and_is_then_written_whole(world: World, seed: Seeder) -> None:
+def test_a_payment_on_a_not_yet_pulled_invoice_waits_and_is_then_written_whole(
+    world: World, seed: Seeder
+) -> None:
     seed.customer("WT-1", "Waiter")
     docid = seed.order("WT-1", "WT-SO-1", ("WIDGET", 4))
     seed.pay("WT-1", "100.00", (seed.ar_key(docid), "100.00"))

@@ -293,3 +293,42 @@ def test_a_transient_intacct_outage_fails_the_messages_for_a_retry(world: World)
     world.intacct_admin("faults", {"clear": True})
     assert world.pump() == []
     assert world.mapping("customer", customer.id) is not None
+
+
+def test_a_customer_number_reused_by_another_customer_is_refused_before_any_write(world: World) -> None:
+    first = world.customer("Original D", customerNo="REUSE-1")
+    assert world.pump() == []
+    world.blixo.customers.update(first.id, {"customerNo": "REUSE-1-NEW"}, idempotency_key=world.key("renum"))
+    impostor = world.customer("Impostor D", customerNo="REUSE-1")
+    assert world.pump() == []  # a business error: nothing waits in the queue
+    [row] = [c for c in world.dump("CUSTOMER") if c["CUSTOMERID"] == "REUSE-1"]
+    assert row["NAME"] == "Original D"  # never overwritten
+    errors = {(e.object_type, e.object_id): e for e in world.aws.store.errors.list(TENANT)}
+    assert "already linked" in errors[("customer", impostor.id)].message
+    renumbered = errors[("customer", first.id)]
+    assert renumbered.level is ErrorLevel.WARNING
+    assert "CUSTOMERID cannot change" in renumbered.message
+
+
+def test_invoice_terms_reach_intacct_mapped_or_as_named(world: World) -> None:
+    world.aws.store.put_tenant(world.settings.model_copy(update={"terms": {"Net 15": "N15"}}))
+    customer = world.customer("Termed", customerNo="TRM-1")
+    mapped = world.invoice(customer.id, "20.00", paymentTerms="Net 15", dueDate=None)
+    named = world.invoice(customer.id, "30.00", paymentTerms="N30")
+    assert world.pump() == []
+    rows = {r["RECORDNO"]: r for r in world.dump("ARINVOICE")}
+    assert rows[world.mapping("invoice", mapped.id).intacct_key]["TERMNAME"] == "N15"
+    assert rows[world.mapping("invoice", named.id).intacct_key]["TERMNAME"] == "N30"
+
+
+def test_an_error_is_cleared_when_its_object_is_resolved_another_way(world: World) -> None:
+    world.aws.store.put_tenant(
+        world.settings.model_copy(update={"accounts": world.settings.accounts.model_copy(update={"revenue_account": "9999"})})
+    )
+    customer = world.customer("Resolved", customerNo="RES-1")
+    invoice = world.invoice(customer.id, "10.00")
+    assert world.pump() == []
+    assert [e.object_id for e in world.aws.store.errors.list(TENANT)] == [invoice.id]
+    world.blixo.invoices.void(invoice.id, idempotency_key=world.key("void"))
+    assert world.pump() == []
+    assert world.aws.store.errors.list(TENANT) == []  # voided before it was synced: nothing stands

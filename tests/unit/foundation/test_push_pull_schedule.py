@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
 
 from bisync.store import RunOutcome, TenantNotFoundError
 from bisync.sync.jobs import PullJob, PushJob
-from bisync.sync.pull import PULL_FLOW, run_pull
+from bisync.sync.pull import run_pull
 from bisync.sync.schedule import enqueue_pull_jobs
 from tests.unit.foundation.fakes import (
     T0,

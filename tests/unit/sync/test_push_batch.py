@@ -50,6 +50,12 @@ class Mappings:
     def by_blixo(self, tenant_id: str, object_type: str, blixo_id: str) -> Mapping | None:
         return self.links.get((object_type, blixo_id))
 
+    def by_intacct(self, tenant_id: str, object_type: str, intacct_key: str) -> Mapping | None:
+        return next(
+            (m for m in self.links.values() if m.object_type == object_type and m.intacct_key == intacct_key),
+            None,
+        )
+
     def link(self, mapping: Mapping) -> Mapping:
         self.links[(mapping.object_type, mapping.blixo_id)] = mapping
         return mapping

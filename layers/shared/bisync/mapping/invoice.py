@@ -46,6 +46,7 @@ def canonical(settings: TenantSettings, invoice: Invoice) -> dict[str, Any]:
         **amounts_form(settings, invoice),
         "number": invoice.invoice_no,
         "po": invoice.purchase_order,
+        "terms": invoice.payment_terms,
         "due": invoice.due_date.isoformat() if invoice.due_date else None,
         "voided": invoice.status.value == "voided",
     }
@@ -71,13 +72,21 @@ def _line_input(line: GlLine) -> InvoiceLineInput:
     )
 
 
+def term_of(settings: TenantSettings, payment_terms: str | None) -> str | None:
+    if not payment_terms:
+        return None
+    return settings.terms.get(payment_terms, payment_terms)
+
+
 def to_intacct(settings: TenantSettings, invoice: Invoice, customer_id: str) -> InvoiceInput:
     issued = invoice_date(invoice)
     return InvoiceInput(
         customerid=customer_id,
         datecreated=issued,
-        # create_invoice needs a due date or a term; Blixo's terms are its own names.
-        datedue=invoice.due_date or issued,
+        # create_invoice needs a due date or a term; with a term and no due date Intacct
+        # computes the due date from the term.
+        datedue=invoice.due_date or (None if invoice.payment_terms else issued),
+        termname=term_of(settings, invoice.payment_terms),
         invoiceno=invoice.invoice_no,
         ponumber=invoice.purchase_order,
         description=description_of(invoice),
@@ -121,6 +130,7 @@ def to_update(
         key=key,
         datecreated=invoice_date(invoice) if amounts else None,
         datedue=invoice.due_date,
+        termname=term_of(settings, invoice.payment_terms),
         invoiceno=invoice.invoice_no,
         ponumber=invoice.purchase_order,
         description=description_of(invoice),

@@ -7,6 +7,7 @@ from bisync.blixo import errors as blixo_errors
 from bisync.intacct import errors as intacct_errors
 from bisync.mapping.common import MappingError
 from bisync.secrets import TenantSecretsError
+from bisync.store.mappings import MappingConflictError
 from bisync.store.models import ErrorLevel
 
 
@@ -44,7 +45,7 @@ def classify(exc: BaseException) -> SyncFailure | None:
         if isinstance(exc, blixo_errors.TransientError | blixo_errors.AuthenticationError):
             return TransientSyncError(f"Blixo: {exc}")
         return BusinessSyncError(f"Blixo: {exc}")
-    if isinstance(exc, MappingError):
+    if isinstance(exc, MappingError | MappingConflictError):
         return BusinessSyncError(str(exc))
     if isinstance(exc, TenantSecretsError):
         return TransientSyncError(str(exc))

@@ -132,7 +132,9 @@ def pull_report(
     reader = Reader(session.execute, show_private=not settings.entity_id, pagesize=session.pagesize)
     ctx = PullContext(settings, store.mappings, store.errors, session.blixo, reader, now=now)
     try:
-        report.continued = _run_flows(job, store, ctx, flows, time_left=time_left, continue_later=continue_later)
+        report.continued = _run_flows(
+            job, store, ctx, flows, time_left=time_left, continue_later=continue_later
+        )
     except BaseException:
         run.finished_at = now()
         run.outcome = RunOutcome.FAILED

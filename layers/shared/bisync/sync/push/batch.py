@@ -24,6 +24,7 @@ from bisync.sync.registry import push_flow
 from bisync.sync.rounds import Execute, RoundStats, Task, run_rounds
 
 PUSH_FLOW = "push"
+FLOW_OFF = "flow off"
 
 
 class ErrorLog(Protocol):
@@ -241,7 +242,9 @@ def _record(store: PushStore, outcome: MessageOutcome, moment: datetime) -> None
             retry=retry,
             now=moment,
         )
-    elif outcome.result is not None and outcome.result.status is not PushStatus.SKIPPED:
+    elif outcome.result is not None and outcome.result.reason != FLOW_OFF:
+        # Synced, unchanged, or resolved another way (voided before it was synced, a draft
+        # again): its error, if any, no longer stands.
         store.errors.clear(job.tenant_id, object_type, object_id)
 
 

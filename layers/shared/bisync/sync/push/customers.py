@@ -40,6 +40,12 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
     values = mapping.to_intacct(customer)
     if linked is not None:
         # CUSTOMERID cannot change in Intacct: the link keeps the one it was made with.
+        warning = None
+        if values.customer_id != linked.intacct_key:
+            warning = (
+                f"customerNo changed in Blixo to {values.customer_id}; Intacct's CUSTOMERID cannot change and "
+                f"stays {linked.intacct_key} (the rest of the customer was updated)"
+            )
         values = values.model_copy(update={"customer_id": linked.intacct_key})
         yield from run_one(
             fn.update_customer(
@@ -47,7 +53,14 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
             )
         )
         ctx.mappings.save(linked.model_copy(update={"hash": digest, "source_version": _version(customer)}))
-        return PushResult(PushStatus.UPDATED, OBJECT, customer.id, linked.intacct_key)
+        return PushResult(PushStatus.UPDATED, OBJECT, customer.id, linked.intacct_key, warning=warning)
+    owner = ctx.mappings.by_intacct(ctx.tenant_id, OBJECT, values.customer_id)
+    if owner is not None and owner.blixo_id != customer.id:
+        # Checked before anything is written: another Blixo customer holds this CUSTOMERID.
+        raise BusinessSyncError(
+            f"Intacct customer {values.customer_id} is already linked to Blixo customer {owner.blixo_id}; "
+            "give this customer another customerNo"
+        )
     found = yield from run_one(
         fn.query("CUSTOMER", ["CUSTOMERID"], filter=F.eq("CUSTOMERID", values.customer_id), pagesize=1)
     )

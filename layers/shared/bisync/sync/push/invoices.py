@@ -58,8 +58,10 @@ def push_invoice(
         return PushResult(PushStatus.SKIPPED, OBJECT, invoice.id, reason="draft")
     if ctx.settings.before_start(invoice.issue_date):
         return PushResult(PushStatus.SKIPPED, OBJECT, invoice.id, reason="before the start date")
-    if invoice.total == ZERO and not invoice.items:
-        return PushResult(PushStatus.SKIPPED, OBJECT, invoice.id, reason="nothing to post")
+    if invoice.total == ZERO and linked is None:
+        return PushResult(
+            PushStatus.SKIPPED, OBJECT, invoice.id, reason="a zero invoice: nothing to post in Intacct"
+        )
     if is_stale(linked, _version(invoice)):
         return PushResult(
             PushStatus.SKIPPED, OBJECT, invoice.id, linked.intacct_key if linked else None, "stale"
