@@ -3,6 +3,7 @@ declares it, the two FIFO queues, a tenant secret, and the handlers loaded from 
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import threading
@@ -154,6 +155,47 @@ class Aws:
             if not batch:
                 return messages
             messages.extend(batch)
+
+
+class _BackupOncePerTable:
+    """moto backs up a table once per item of a transaction (a deep copy of the whole table
+    each time), which makes a 100-item transaction on a table of a few thousand items take
+    seconds. Inside one transaction every backup of a table is identical (nothing has changed
+    yet), so taking it once changes nothing but the time."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        cache = getattr(self._local, "cache", None)
+        if cache is None:
+            return copy.deepcopy(value, memo)
+        if id(value) not in cache:
+            cache[id(value)] = copy.deepcopy(value)
+        return cache[id(value)]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def transaction(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def run(backend: Any, transact_items: Any) -> Any:
+            self._local.cache = {}
+            try:
+                return original(backend, transact_items)
+            finally:
+                self._local.cache = None
+
+        return run
+
+
+@pytest.fixture(autouse=True)
+def _fast_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.dynamodb.models as dynamodb_models
+
+    shim = _BackupOncePerTable()
+    monkeypatch.setattr(dynamodb_models, "copy", shim)
+    backend = dynamodb_models.DynamoDBBackend
+    monkeypatch.setattr(backend, "transact_write_items", shim.transaction(backend.transact_write_items))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from bisync.intacct import functions as fn
-from tests.integration.foundation.conftest import aws, aws_env, table  # noqa: F401 - fixtures
+from tests.integration.foundation.conftest import _fast_moto_transactions, aws, aws_env, table  # noqa: F401 - fixtures
 from tests.integration.push.conftest import World, blixo_sandbox, intacct_sandbox, world  # noqa: F401 - fixtures
 
 __all__ = ["DAY", "Seeder", "World"]

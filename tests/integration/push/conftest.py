@@ -28,6 +28,7 @@ from tests.integration.foundation.conftest import (  # noqa: F401 - fixtures
     SECRET_PREFIX,
     Aws,
     LambdaContext,
+    _fast_moto_transactions,
     aws,
     aws_env,
     load_handler,

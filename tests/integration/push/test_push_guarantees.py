@@ -323,7 +323,9 @@ def test_invoice_terms_reach_intacct_mapped_or_as_named(world: World) -> None:
 
 def test_an_error_is_cleared_when_its_object_is_resolved_another_way(world: World) -> None:
     world.aws.store.put_tenant(
-        world.settings.model_copy(update={"accounts": world.settings.accounts.model_copy(update={"revenue_account": "9999"})})
+        world.settings.model_copy(
+            update={"accounts": world.settings.accounts.model_copy(update={"revenue_account": "9999"})}
+        )
     )
     customer = world.customer("Resolved", customerNo="RES-1")
     invoice = world.invoice(customer.id, "10.00")

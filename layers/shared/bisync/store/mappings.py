@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 
+_LINKS_PER_TRANSACTION = 50
+
+
 class MappingConflictError(Exception):
     """The link already exists (on either side): it is never made twice."""
 
@@ -66,6 +69,40 @@ class MappingStore:
                 ) from None
             raise
         return mapping
+
+    def link_many(self, mappings: list[Mapping]) -> list[Mapping | MappingConflictError]:
+        """Link many at once: up to 50 links (100 items, DynamoDB's cap) per transaction; a
+        chunk refused because one of its links exists is retried link by link, so only that one
+        is reported as a conflict. Each result is the link, or the conflict, in order."""
+        stamped = [m.model_copy(update={"updated_at": datetime.now(UTC)}) for m in mappings]
+        results: list[Mapping | MappingConflictError] = []
+        client = self._table.meta.client
+        for start in range(0, len(stamped), _LINKS_PER_TRANSACTION):
+            chunk = stamped[start : start + _LINKS_PER_TRANSACTION]
+            items = [
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+                for mapping in chunk
+                for item in self._items(mapping)
+            ]
+            try:
+                client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            except ClientError as exc:
+                if not _cancelled_by_condition(exc):
+                    raise
+                for mapping in chunk:
+                    try:
+                        results.append(self.link(mapping))
+                    except MappingConflictError as conflict:
+                        results.append(conflict)
+                continue
+            results.extend(chunk)
+        return results
 
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping:
         """Update an existing link (hash, version, state, extra keys). When the Intacct key

@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from bisync.blixo import errors as blixo_errors
 from bisync.blixo.client import BlixoClient
 from bisync.settings import TenantSettings
+from bisync.store.mappings import MappingConflictError
 from bisync.store.models import ErrorLevel, Mapping, SyncErrorRecord
 from bisync.sync.failures import BusinessSyncError, classify
 from bisync.sync.pull.reader import Reader
@@ -30,6 +31,8 @@ class Mappings(Protocol):
     ) -> dict[str, Mapping]: ...
 
     def link(self, mapping: Mapping) -> Mapping: ...
+
+    def link_many(self, mappings: list[Mapping]) -> list[Mapping | MappingConflictError]: ...
 
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping: ...
 

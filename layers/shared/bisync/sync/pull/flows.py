@@ -7,7 +7,6 @@ record's canonical form did not change; Blixo-owned records are never overwritte
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -125,6 +124,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, _Index]) -> 
         return call
 
     results = ctx.run_writes([write(*plan) for plan in plans])
+    new_links: list[Mapping] = []
     for (record, _body, digest, current), result in zip(plans, results, strict=True):
         cid = record.customerid or ""
         if isinstance(result, BaseException):
@@ -144,7 +144,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, _Index]) -> 
             )
             counts.updated += 1
         else:
-            ctx.mappings.link(
+            new_links.append(
                 Mapping(
                     tenant_id=ctx.tenant_id,
                     object_type="customer",
@@ -160,6 +160,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, _Index]) -> 
             else:
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "customer", cid)
+    link_all(ctx, new_links)
 
 
 def _modified(value: Any) -> str | None:
@@ -305,6 +306,7 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
         return call
 
     results = ctx.run_writes([write(*plan) for plan in plans])
+    new_links: list[Mapping] = []
     for (doc, _body, digest, current), result in zip(plans, results, strict=True):
         so_key = doc.recordno or ""
         if isinstance(result, BaseException):
@@ -331,11 +333,11 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
                 previous_intacct_key=current.intacct_key,
             )
             if ctx.mappings.by_intacct(ctx.tenant_id, alias_type, so_key) is None:
-                _link_alias(ctx, alias_type, current.blixo_id, so_key)
+                new_links.append(_alias(ctx, alias_type, current.blixo_id, so_key))
             counts.updated += 1
         else:
             assert isinstance(written, Invoice | CreditNote)
-            ctx.mappings.link(
+            new_links.append(
                 Mapping(
                     tenant_id=ctx.tenant_id,
                     object_type=object_type,
@@ -347,12 +349,13 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
                     source_version=_modified(doc.whenmodified),
                 )
             )
-            _link_alias(ctx, alias_type, written.id, so_key)
+            new_links.append(_alias(ctx, alias_type, written.id, so_key))
             if action == "linked":
                 counts.unchanged += 1
             else:
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, object_type, so_key)
+    link_all(ctx, new_links)
 
 
 def _number(doc: Invoice | CreditNote) -> str | None:
@@ -365,17 +368,33 @@ def _required(value: str | None, problem: str) -> str:
     return value
 
 
-def _link_alias(ctx: PullContext, alias_type: str, blixo_id: str, so_key: str) -> None:
-    with contextlib.suppress(MappingConflictError):  # made by an earlier attempt of this page
-        ctx.mappings.link(
-            Mapping(
-                tenant_id=ctx.tenant_id,
-                object_type=alias_type,
-                blixo_id=blixo_id,
-                intacct_key=so_key,
-                origin=Origin.INTACCT,
+def _alias(ctx: PullContext, alias_type: str, blixo_id: str, so_key: str) -> Mapping:
+    return Mapping(
+        tenant_id=ctx.tenant_id,
+        object_type=alias_type,
+        blixo_id=blixo_id,
+        intacct_key=so_key,
+        origin=Origin.INTACCT,
+    )
+
+
+def link_all(ctx: PullContext, links: list[Mapping]) -> None:
+    """A page's new links in few transactions. An alias made by an earlier attempt of the page
+    is fine; any other conflict means the record was linked meanwhile (reported, not lost)."""
+    for mapping, result in zip(links, ctx.mappings.link_many(links), strict=True):
+        if isinstance(result, MappingConflictError) and mapping.object_type not in (
+            ALIAS_INVOICE_DOC,
+            ALIAS_RETURN_DOC,
+        ):
+            ctx.errors.record(
+                ctx.tenant_id,
+                mapping.object_type,
+                mapping.intacct_key,
+                direction="pull",
+                message=str(result),
+                retry={"intacct_key": mapping.intacct_key},
+                now=ctx.now(),
             )
-        )
 
 
 # ------------------------------------------------------------------ payments
@@ -462,6 +481,7 @@ def pull_payments(ctx: PullContext, page: Page, indexes: dict[str, _Index], reve
         digest = canonical_hash(jsonable(body))
         plans.append((record, "create", _create_call(ctx, key, body, digest), None))
     results = ctx.run_writes([plan[2] for plan in plans])
+    new_links: list[Mapping] = []
     for (record, action, _call, current), result in zip(plans, results, strict=True):
         key = str(record["RECORDNO"])
         if isinstance(result, BaseException):
@@ -479,7 +499,7 @@ def pull_payments(ctx: PullContext, page: Page, indexes: dict[str, _Index], reve
             counts.updated += 1
         else:
             assert isinstance(result, Payment)
-            ctx.mappings.link(
+            new_links.append(
                 Mapping(
                     tenant_id=ctx.tenant_id,
                     object_type="payment",
@@ -491,6 +511,7 @@ def pull_payments(ctx: PullContext, page: Page, indexes: dict[str, _Index], reve
             )
             counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "payment", key)
+    link_all(ctx, new_links)
 
 
 def _create_call(ctx: PullContext, key: str, body: dict[str, Any], digest: str) -> Callable[[], Any]:

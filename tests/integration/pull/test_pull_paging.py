@@ -1,0 +1,204 @@
+"""The pull's paging guarantees, driven directly with small pages: rows inserted between pages,
+a crash between pages, a run cut by the time limit, ambiguous reversals, and the request count
+against the lower bound."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bisync.intacct import functions as fn
+from bisync.intacct.client import Outcome
+from bisync.intacct.errors import TransientError
+from bisync.store.models import ErrorLevel
+from bisync.sync.jobs import PullJob
+from bisync.sync.pull import PullSession, cursor_flow, pull_report
+from bisync.sync.pull.flows import CUSTOMERS
+from tests.integration.pull.conftest import DAY, Seeder, World
+
+TENANT = "acme"
+
+
+def session(
+    world: World, pagesize: int, hook: Callable[[int], None] | None = None
+) -> Callable[[Any], PullSession]:
+    calls = {"n": 0}
+
+    def execute(functions: Sequence[fn.Function]) -> list[Outcome]:
+        calls["n"] += 1
+        if hook is not None:
+            hook(calls["n"])
+        return world.intacct.execute(functions)
+
+    return lambda settings: PullSession(execute=execute, blixo=world.blixo, pagesize=pagesize)
+
+
+def job(**over: Any) -> PullJob:
+    return PullJob(tenant_id=TENANT, scheduled_for=dt.datetime.now(dt.UTC), **over)
+
+
+def customer_numbers(world: World) -> list[str]:
+    return sorted(c.customer_no or "" for c in world.blixo.customers.list())
+
+
+def only_customers(world: World) -> None:
+    flows = world.settings.flows.model_copy(
+        update={"pull_invoices": False, "pull_credit_notes": False, "pull_payments": False}
+    )
+    world.aws.store.put_tenant(world.settings.model_copy(update={"flows": flows}))
+
+
+def test_rows_inserted_between_pages_lose_and_repeat_nothing(world: World) -> None:
+    seed = Seeder(world)
+    only_customers(world)
+    for i in range(23):
+        seed.customer(f"PG-{i:03d}", f"Paged {i}")
+
+    def insert(call: int) -> None:
+        if call == 2:  # after the first page came back: new rows appear, one is edited
+            seed.customer("PG-NEW-1", "Inserted")
+            world.intacct.run(
+                fn.update_customer(fn.CustomerInput(customer_id="PG-000", name="Edited"), controlid="pg-edit")
+            )
+
+    report = pull_report(job(), world.aws.store, open_session=session(world, 10, insert))
+    numbers = customer_numbers(world)
+    assert len(numbers) == len(set(numbers)) == 24
+    assert "PG-NEW-1" in numbers
+    assert report.rows["CUSTOMER"] >= 24
+
+
+def test_a_crash_between_two_pages_resumes_without_duplicates(world: World) -> None:
+    seed = Seeder(world)
+    only_customers(world)
+    for i in range(25):
+        seed.customer(f"CR-{i:03d}", f"Crash {i}")
+
+    def crash(call: int) -> None:
+        if call == 3:
+            raise TransientError("Intacct server error (HTTP 503)")
+
+    with pytest.raises(TransientError):
+        pull_report(job(), world.aws.store, open_session=session(world, 10, crash))
+    partial = customer_numbers(world)
+    assert 10 <= len(partial) < 25
+    assert world.aws.store.get_cursor(TENANT, cursor_flow(CUSTOMERS)).high_water is not None
+    pull_report(job(), world.aws.store, open_session=session(world, 10))
+    numbers = customer_numbers(world)
+    assert len(numbers) == len(set(numbers)) == 25
+    assert world.aws.store.list_runs(TENANT)[-1].outcome.value == "failed"
+
+
+def test_a_run_cut_by_the_time_limit_continues_in_a_new_job(world: World) -> None:
+    seed = Seeder(world)
+    only_customers(world)
+    for i in range(25):
+        seed.customer(f"TL-{i:03d}", f"Timed {i}")
+    left = iter([1000.0, 1000.0, 1.0])  # the run had 1000 s; after the second page 1 s is left
+    queued: list[PullJob] = []
+    report = pull_report(
+        job(),
+        world.aws.store,
+        open_session=session(world, 10),
+        time_left=lambda: next(left, 1.0),
+        continue_later=queued.append,
+    )
+    assert report.continued
+    assert report.run.outcome.value == "partial"
+    [continuation] = queued
+    assert continuation.trigger == "continuation"
+    assert continuation.to_message().deduplication_id != job().to_message().deduplication_id
+    assert 10 <= len(customer_numbers(world)) < 25
+    pull_report(continuation, world.aws.store, open_session=session(world, 10), time_left=lambda: math.inf)
+    numbers = customer_numbers(world)
+    assert len(numbers) == len(set(numbers)) == 25
+
+
+def test_an_ambiguous_reversal_is_a_warning_not_a_guess(world: World) -> None:
+    seed = Seeder(world)
+    seed.customer("AMB-1", "Ambiguous")
+    docs = [seed.order("AMB-1", f"AMB-SO-{i}", ("WIDGET", 1)) for i in range(2)]
+    pays = [seed.pay("AMB-1", "25.00", (seed.ar_key(d), "25.00"), refid="SAME-REF") for d in docs]
+    pull_report(job(), world.aws.store, open_session=session(world, 2000))
+    for n, key in enumerate(pays):
+        world.intacct.run(fn.reverse_arpayment(key, DAY + dt.timedelta(days=5), controlid=f"amb-rev-{n}"))
+    pull_report(job(), world.aws.store, open_session=session(world, 2000))
+    warnings = [e for e in world.aws.store.errors.list(TENANT) if e.level is ErrorLevel.WARNING]
+    assert len(warnings) == 2
+    assert all("matches 2 voided payments" in w.message for w in warnings)
+    # Each original was still voided once, by its own STATE V.
+    assert sorted(p.status.value for p in world.blixo.payments.list()) == ["voided", "voided"]
+
+
+def test_requests_stay_within_the_lower_bound_on_a_seeded_data_set(world: World) -> None:
+    seed = Seeder(world)
+    customers = [f"RQ-{i:03d}" for i in range(100)]
+    batch = [
+        fn.create_customer(fn.CustomerInput(customer_id=c, name=c), controlid=f"rq-c-{c}") for c in customers
+    ]
+    for start in range(0, len(batch), 50):
+        world.intacct.execute(batch[start : start + 50])
+    orders = []
+    for i in range(200):
+        orders.append(
+            fn.create_sotransaction(
+                fn.SoTransactionInput(
+                    transactiontype="Sales Invoice",
+                    datecreated=DAY,
+                    customerid=customers[i % len(customers)],
+                    documentno=f"RQ-SO-{i:04d}",
+                    lines=tuple(
+                        fn.SoLineInput(itemid="WIDGET", quantity=Decimal(q), locationid="E100")
+                        for q in (1, 2, 3)
+                    ),
+                ),
+                controlid=f"rq-so-{i}",
+            )
+        )
+    for start in range(0, len(orders), 50):
+        world.intacct.execute(orders[start : start + 50])
+    docids = [f"Sales Invoice-RQ-SO-{i:04d}" for i in range(150)]
+    keys = [
+        r["PRRECORDKEY"]
+        for chunk in range(0, 150, 100)
+        for r in world.intacct.execute(
+            [fn.read_by_name("SODOCUMENT", docids[chunk : chunk + 100], ["PRRECORDKEY"])]
+        )[0].records
+    ]
+    payments = [
+        fn.create_arpayment(
+            fn.ArPaymentInput(
+                customerid=customers[i % len(customers)],
+                paymentamount=Decimal(150),
+                datereceived=DAY,
+                paymentmethod="Printed Check",
+                bankaccountid="BOA-CHK",
+                refid=f"RQ-CHK-{i}",
+                applications=(fn.PaymentApplicationInput(invoicekey=str(k), amount=Decimal(150)),),
+            ),
+            controlid=f"rq-p-{i}",
+        )
+        for i, k in enumerate(keys)
+    ]
+    for start in range(0, len(payments), 50):
+        world.intacct.execute(payments[start : start + 50])
+
+    before = world.counters()["requests"]
+    report = pull_report(job(), world.aws.store, open_session=session(world, 2000))
+    used = world.counters()["requests"] - before
+    rows = report.rows
+    assert rows["CUSTOMER"] == 100
+    assert rows["SODOCUMENT"] == 200
+    assert rows["SODOCUMENTENTRY"] == 600
+    assert rows["ARPYMT"] == 150
+    assert rows["ARPYMTDETAIL"] == 150
+    # One page of each kind read (returns: one empty page of headers).
+    lower_bound = sum(math.ceil(n / 2000) for n in rows.values() if n)
+    assert used <= 1.2 * lower_bound + 1, (used, lower_bound, rows)  # + the session's login
+    assert len(world.blixo.invoices.list()) == 200
+    assert seed is not None
