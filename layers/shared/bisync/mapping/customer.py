@@ -64,13 +64,21 @@ def to_intacct(customer: Customer) -> CustomerInput:
 
 def from_intacct(record: IntacctCustomer) -> dict[str, Any]:
     """The Blixo customer body for an Intacct CUSTOMER (pull); also its canonical form."""
-    contact = record.displaycontact
-    addr = contact.mailaddress if contact else None
+    # DISPLAYCONTACT is the customer's own contact; BILLTO fills what it leaves empty.
+    contacts = [c for c in (record.displaycontact, record.billto) if c is not None]
+    addresses = [c.mailaddress for c in contacts if c.mailaddress is not None]
+
+    def first(values: list[str | None]) -> str | None:
+        return next((v for v in values if v), None)
+
+    addr = next(
+        (a for a in addresses if any((a.address1, a.address2, a.city, a.state, a.zip, a.country))), None
+    )
     body: dict[str, Any] = {
         "customerNo": record.customerid,
         "name": record.name or record.customerid,
-        "email": contact.email1 if contact else None,
-        "phone": contact.phone1 if contact else None,
+        "email": first([c.email1 for c in contacts]),
+        "phone": first([c.phone1 for c in contacts]),
         "address": (
             {
                 "line1": addr.address1,
@@ -80,7 +88,7 @@ def from_intacct(record: IntacctCustomer) -> dict[str, Any]:
                 "postalCode": addr.zip,
                 "country": addr.country,
             }
-            if addr and any((addr.address1, addr.address2, addr.city, addr.state, addr.zip, addr.country))
+            if addr
             else None
         ),
         "currency": record.currency or None,

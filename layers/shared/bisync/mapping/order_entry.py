@@ -67,14 +67,28 @@ def _items(entries: Sequence[SoDocumentEntry]) -> list[dict[str, Any]]:
 def _adjustments(
     doc: SoDocument, items: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Taxes and discounts: the document's subtotals when it carries them (a `read` does),
+    else the difference between TOTAL and the lines (what a `query` of the header gives)."""
+    taxes: list[dict[str, Any]] = []
+    discounts: list[dict[str, Any]] = []
+    if doc.subtotals:
+        for sub in doc.subtotals:
+            # TOTAL, as a production importer reads it (TRX_TOTAL only when TOTAL is absent).
+            amount = cents(sub.total if sub.total is not None else sub.trx_total or ZERO)
+            name = sub.description or ("Tax" if amount > 0 else "Discount")
+            if amount > 0:
+                taxes.append({"name": name, "amount": amount})
+            elif amount < 0:
+                discounts.append({"name": name, "amount": -amount})
+        return taxes, discounts
     subtotal = sum((i["amount"] for i in items), ZERO)
     total = cents(doc.total if doc.total is not None else subtotal)
     difference = total - subtotal
     if difference > 0:
-        return [{"name": "Tax", "amount": difference}], []
-    if difference < 0:
-        return [], [{"name": "Discount", "amount": -difference}]
-    return [], []
+        taxes.append({"name": "Tax", "amount": difference})
+    elif difference < 0:
+        discounts.append({"name": "Discount", "amount": -difference})
+    return taxes, discounts
 
 
 def document_body(doc: SoDocument, entries: Sequence[SoDocumentEntry], customer_id: str) -> dict[str, Any]:
