@@ -47,8 +47,9 @@ class Stack:
         )
         return SyncStore(resource.Table(self.doc["sync_table"]))
 
-    def intacct_client(self) -> IntacctClient:
-        """A top-level session on the Intacct sandbox (reads every entity with showprivate)."""
+    def intacct_client(self, entity: str | None = None) -> IntacctClient:
+        """A session on the Intacct sandbox: top level (reads every entity with showprivate), or
+        in an entity (writes belong to it, as the demo tenant's do)."""
         doc = self.doc["intacct"]
         return IntacctClient(
             Credentials(
@@ -57,6 +58,7 @@ class Stack:
                 company_id=doc["company_id"],
                 user_id=doc["user_id"],
                 user_password=SecretStr(doc["user_password"]),
+                entity_id=entity,
                 endpoint_url=doc["url"],
             ),
             retry=RetryPolicy(attempts=3, sleep=lambda _s: None),
