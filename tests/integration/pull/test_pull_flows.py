@@ -188,3 +188,30 @@ def test_nothing_the_push_created_is_pulled_back(world: World) -> None:
     assert len(world.blixo.customers.list()) == 1
     assert len(world.blixo.invoices.list()) == 1
     assert len(world.blixo.payments.list()) == 1
+
+
+def test_an_intacct_owned_customer_edited_in_intacct_is_updated_in_blixo(world: World, seed: Seeder) -> None:
+    seed.customer("ED-1", "Before")
+    world.pull()
+    [first] = world.blixo.customers.list()
+    world.intacct.run(
+        fn.update_customer(
+            fn.CustomerInput(customer_id="ED-1", name="After", email="new@ed.test"), controlid="ed-1"
+        )
+    )
+    world.pull()
+    [after] = world.blixo.customers.list()
+    assert after.id == first.id
+    assert (after.name, after.email) == ("After", "new@ed.test")
+
+
+def test_a_blixo_owned_customer_is_never_overwritten_by_the_pull(world: World) -> None:
+    customer = world.customer("Blixo Owned", customerNo="OWN-1")
+    assert world.pump() == []
+    world.intacct.run(
+        fn.update_customer(
+            fn.CustomerInput(customer_id="OWN-1", name="Changed in Intacct"), controlid="own-1"
+        )
+    )
+    world.pull()
+    assert world.blixo.customers.get(customer.id).name == "Blixo Owned"
