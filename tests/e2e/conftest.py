@@ -86,7 +86,7 @@ class OnboardedTenant:
 def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
     """Create tenants (settings + secret) with unique ids; their secrets are removed afterwards."""
     secrets = stack.client("secretsmanager")
-    created: list[str] = []
+    created: list[tuple[str, str]] = []
 
     def _onboard(flows: Flows | None = None) -> OnboardedTenant:
         tenant_id = f"e2e-{uuid.uuid4().hex[:12]}"
@@ -103,11 +103,13 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
             ),
             sandbox_secrets(stack.doc, webhook_secret),
         )
-        created.append(stored.secret_name)
+        created.append((tenant_id, stored.secret_name))
         return OnboardedTenant(tenant_id, webhook_secret)
 
     yield _onboard
-    for name in created:
+    for tenant_id, name in created:
+        # The settings go too: a tenant without its secret would be pulled, and fail, every hour.
+        stack.store().delete_tenant(tenant_id)
         secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
 
 

@@ -61,6 +61,10 @@ class SyncStore:
             raise TenantNotFoundError(tenant_id)
         return TenantSettings.model_validate_json(str(item["settings"]))
 
+    def delete_tenant(self, tenant_id: str) -> None:
+        """Remove a tenant's settings (its schedule stops); mappings and history stay."""
+        self._table.delete_item(Key={"PK": keys.tenant_pk(tenant_id), "SK": keys.SETTINGS_SK})
+
     def iter_tenants(self) -> Iterator[TenantSettings]:
         """Every tenant, through the sparse tenant index (paged; no scan)."""
         kwargs: dict[str, Any] = {

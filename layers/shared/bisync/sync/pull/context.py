@@ -114,6 +114,10 @@ class PullContext:
         """A write's exception as the record's sync error; anything transient is raised (the
         run fails before its cursor moves, and SQS retries it)."""
         failure = classify(exc)
+        if failure is None and isinstance(exc, ValueError):
+            # A value Blixo's contract cannot carry (pydantic refused to build or serialise the
+            # body): that record's error, never the run's.
+            failure = BusinessSyncError(f"cannot be written to Blixo: {str(exc)[:300]}")
         if failure is None:
             raise exc
         if not isinstance(failure, BusinessSyncError):

@@ -166,13 +166,13 @@ def tie_reversals(ctx: PullContext, reversals: list[Record], voided_seen: dict[s
     give exactly one original, say so as a warning rather than guess."""
     for reversal in reversals:
         amount = str(reversal.get("TOTALENTERED") or "").lstrip("-")
+        # The originals the push reversed count too (a reversal of ours is no one's to void).
         matches = [
             r
             for r in voided_seen.values()
             if r.get("CUSTOMERID") == reversal.get("CUSTOMERID")
-            and str(r.get("TOTALENTERED") or "") == amount
+            and str(r.get("TOTALENTERED") or "").lstrip("-") == amount
             and (r.get("DOCNUMBER") or "") == (reversal.get("DOCNUMBER") or "")
-            and not _is_ours(r)
         ]
         if len(matches) != 1:
             ctx.errors.record(
