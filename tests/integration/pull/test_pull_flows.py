@@ -215,3 +215,19 @@ def test_a_blixo_owned_customer_is_never_overwritten_by_the_pull(world: World) -
     )
     world.pull()
     assert world.blixo.customers.get(customer.id).name == "Blixo Owned"
+
+
+def test_a_record_blixo_cannot_carry_is_its_own_sync_error_and_the_run_goes_on(
+    world: World, seed: Seeder
+) -> None:
+    seed.customer("BIG-1", "Big Spender")
+    seed.pay("BIG-1", "999999999999999.99")  # an overpayment no JSON number carries exactly
+    docid = seed.order("BIG-1", "BIG-SO-1", ("WIDGET", 1))
+    seed.pay("BIG-1", "25.00", (seed.ar_key(docid), "25.00"))
+    assert world.pull() == {"batchItemFailures": []}
+    [error] = world.aws.store.errors.list(TENANT)
+    assert error.object_type == "payment"
+    assert "cannot be written to Blixo" in error.message
+    [payment] = world.blixo.payments.list()
+    assert payment.amount == Decimal("25.00")
+    assert world.aws.store.list_runs(TENANT)[0].outcome.value == "partial"
