@@ -90,3 +90,11 @@ def test_stage_deploy_parameters(samconfig: dict[str, Any], template: Template, 
 
 def test_prod_changes_are_reviewed_before_they_run(samconfig: dict[str, Any]) -> None:
     assert deploy_parameters(samconfig, "prod").get("confirm_changeset") is True
+
+
+def test_the_endpoint_defaults_are_the_ones_the_code_uses(template: Template) -> None:
+    from bisync.endpoints import BLIXO_API_URL, INTACCT_GATEWAY_URL
+
+    params = template["Parameters"]
+    assert params["IntacctEndpointUrl"]["Default"] == INTACCT_GATEWAY_URL
+    assert params["BlixoApiUrl"]["Default"].rstrip("/") == BLIXO_API_URL.rstrip("/")
