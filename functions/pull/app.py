@@ -52,6 +52,7 @@ def record_handler(record: SQSRecord) -> None:
 
     def continue_later(next_job: PullJob) -> None:
         queue.send(next_job.to_message())
+
     report = pull_report(
         job,
         sync_store(),

@@ -14,13 +14,9 @@ from tests.e2e.conftest import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 
-PULLS_OFF = Flows(pull_customers=False, pull_invoices=False, pull_credit_notes=False, pull_payments=False)
-
-
-def test_the_schedule_enqueues_one_pull_per_tenant(stack: Stack, onboard) -> None:
-    first, second = onboard(), onboard()
-    quiet = onboard(flows=PULLS_OFF)
-    scheduled = {
+def scheduled_event(stack: Stack) -> dict[str, object]:
+    """What EventBridge sends the pull-schedule Lambda every hour."""
+    return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
@@ -31,6 +27,15 @@ def test_the_schedule_enqueues_one_pull_per_tenant(stack: Stack, onboard) -> Non
         "resources": ["arn:aws:events:us-east-1:000000000000:rule/hourly"],
         "detail": {},
     }
+
+
+PULLS_OFF = Flows(pull_customers=False, pull_invoices=False, pull_credit_notes=False, pull_payments=False)
+
+
+def test_the_schedule_enqueues_one_pull_per_tenant(stack: Stack, onboard) -> None:
+    first, second = onboard(), onboard()
+    quiet = onboard(flows=PULLS_OFF)
+    scheduled = scheduled_event(stack)
 
     reply = stack.client("lambda").invoke(
         FunctionName=stack.doc["functions"]["pull_schedule"], Payload=json.dumps(scheduled).encode()
@@ -103,17 +108,7 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
             controlid=f"e2e-p-{tag}",
         )
     )
-    scheduled = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "000000000000",
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": stack.doc["region"],
-        "resources": ["arn:aws:events:us-east-1:000000000000:rule/hourly"],
-        "detail": {},
-    }
+    scheduled = scheduled_event(stack)
     reply = stack.client("lambda").invoke(
         FunctionName=stack.doc["functions"]["pull_schedule"], Payload=json.dumps(scheduled).encode()
     )

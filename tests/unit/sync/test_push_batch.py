@@ -31,6 +31,9 @@ class Errors:
         self.cleared.append((tenant_id, object_type, object_id))
         return False
 
+    def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[Any]:
+        return []
+
 
 @dataclass
 class Store(FakeStore):

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bisync.settings import TenantSettings
-from bisync.store.models import RunOutcome, SyncRun
+from bisync.store.models import ErrorLevel, RunOutcome, SyncErrorRecord, SyncRun
 from bisync.sync.jobs import QueueMessage
 
 
@@ -39,6 +39,28 @@ class PullStore(TenantLookup, FlowRecorder, Protocol):
     """What the pull needs from the store."""
 
     def put_run(self, run: SyncRun) -> None: ...
+
+
+class ErrorLog(Protocol):
+    """The sync errors of objects (bisync.store.errors.ErrorStore)."""
+
+    def record(
+        self,
+        tenant_id: str,
+        object_type: str,
+        object_id: str,
+        *,
+        direction: str,
+        message: str,
+        level: ErrorLevel = ErrorLevel.ERROR,
+        intacct_errorno: str | None = None,
+        retry: dict[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> SyncErrorRecord: ...
+
+    def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool: ...
+
+    def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[SyncErrorRecord]: ...
 
 
 class MessageSink(Protocol):

@@ -13,8 +13,9 @@ from bisync.blixo import errors as blixo_errors
 from bisync.blixo.client import BlixoClient
 from bisync.settings import TenantSettings
 from bisync.store.mappings import MappingConflictError
-from bisync.store.models import ErrorLevel, Mapping, SyncErrorRecord
+from bisync.store.models import Mapping
 from bisync.sync.failures import BusinessSyncError, classify
+from bisync.sync.ports import ErrorLog
 from bisync.sync.pull.reader import Reader
 
 T = TypeVar("T")
@@ -37,24 +38,7 @@ class Mappings(Protocol):
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping: ...
 
 
-class Errors(Protocol):
-    def record(
-        self,
-        tenant_id: str,
-        object_type: str,
-        object_id: str,
-        *,
-        direction: str,
-        message: str,
-        level: ErrorLevel = ErrorLevel.ERROR,
-        intacct_errorno: str | None = None,
-        retry: dict[str, str] | None = None,
-        now: datetime | None = None,
-    ) -> SyncErrorRecord: ...
-
-    def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool: ...
-
-    def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[SyncErrorRecord]: ...
+Errors = ErrorLog
 
 
 @dataclass

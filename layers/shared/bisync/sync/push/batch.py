@@ -15,10 +15,10 @@ from bisync.blixo.models import BlixoEvent, parse_event
 from bisync.blixo.webhooks import WebhookError
 from bisync.settings import TenantSettings
 from bisync.store import TenantNotFoundError
-from bisync.store.models import ErrorLevel, RunOutcome, SyncErrorRecord
+from bisync.store.models import ErrorLevel, RunOutcome
 from bisync.sync.failures import BusinessSyncError, SyncFailure, TransientSyncError, classify
 from bisync.sync.jobs import PushJob
-from bisync.sync.ports import FlowRecorder, TenantLookup
+from bisync.sync.ports import ErrorLog, FlowRecorder, TenantLookup
 from bisync.sync.push.context import PushContext, PushResult, PushStatus
 from bisync.sync.registry import push_flow
 from bisync.sync.rounds import Execute, RoundStats, Task, run_rounds
@@ -27,22 +27,6 @@ PUSH_FLOW = "push"
 FLOW_OFF = "flow off"
 
 
-class ErrorLog(Protocol):
-    def record(
-        self,
-        tenant_id: str,
-        object_type: str,
-        object_id: str,
-        *,
-        direction: str,
-        message: str,
-        level: ErrorLevel = ErrorLevel.ERROR,
-        intacct_errorno: str | None = None,
-        retry: dict[str, str] | None = None,
-        now: datetime | None = None,
-    ) -> SyncErrorRecord: ...
-
-    def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool: ...
 
 
 class PushStore(TenantLookup, FlowRecorder, Protocol):
