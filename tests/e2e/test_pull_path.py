@@ -14,6 +14,7 @@ from tests.e2e.conftest import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 
+
 def scheduled_event(stack: Stack) -> dict[str, object]:
     """What EventBridge sends the pull-schedule Lambda every hour."""
     return {
