@@ -133,6 +133,7 @@ def test_an_order_entry_edit_updates_the_same_blixo_invoice(world: World, seed: 
     assert mapping is not None
     assert mapping.intacct_key == second_key
     assert world.aws.store.mappings.by_intacct(TENANT, "invoice", first_key) is None
+    assert updated.metadata["intacct.recordNo"] == second_key  # the link in Blixo follows
 
 
 def test_a_reversed_payment_voids_the_blixo_payment_once(world: World, seed: Seeder) -> None:
@@ -165,7 +166,10 @@ def test_a_payment_on_a_not_yet_pulled_invoice_waits_and_is_then_written_whole(
     flows = world.settings.flows.model_copy(update={"pull_invoices": False})
     world.aws.store.put_tenant(world.settings.model_copy(update={"flows": flows}))
     world.pull()
+    world.pull()  # still waiting: read again by key, and once more by the look-back
     assert world.blixo.payments.list() == []
+    second = world.aws.store.list_runs(TENANT)[0]
+    assert (second.counts["payments.read"], second.counts["payments.failed"]) == (1, 1)  # counted once
     [waiting] = world.aws.store.errors.list(TENANT)
     assert waiting.object_type == "payment"
     assert "not in Blixo yet" in waiting.message

@@ -165,3 +165,30 @@ def test_requests_stay_within_the_lower_bound_on_a_seeded_data_set(world: World)
     assert run.counts["credit_notes.created"] == 120
     assert run.counts["payments.created"] == 200
     assert len(world.blixo.invoices.list()) == 300
+
+
+def test_the_time_limit_is_checked_within_a_page_of_writes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bisync.sync.pull.run as run_module
+
+    monkeypatch.setattr(run_module, "WRITE_CHUNK", 10)
+    seed = Seeder(world)
+    only_customers(world)
+    for i in range(25):
+        seed.customer(f"WC-{i:03d}", f"Chunked {i}")
+    left = iter([1000.0, 1.0])  # one full page of 25; the clock runs out after its first slice
+    queued: list[PullJob] = []
+    report = pull_report(
+        job(),
+        world.aws.store,
+        open_session=session(world, 2000),
+        time_left=lambda: next(left, 1.0),
+        continue_later=queued.append,
+    )
+    assert report.continued
+    assert len(customer_numbers(world)) == 10  # one slice written and checkpointed, then handed on
+    [continuation] = queued
+    pull_report(continuation, world.aws.store, open_session=session(world, 2000))
+    numbers = customer_numbers(world)
+    assert len(numbers) == len(set(numbers)) == 25

@@ -123,9 +123,18 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
         def call() -> Any:
             key = idempotency_key(ctx.tenant_id, object_type, doc.recordno or "", "pull", digest)
             if current is not None:
+                link = metadata(doc.prrecordkey or "", **{"intacct.docId": (doc.docid or "")[:255]})
                 if current.hash == digest:
-                    return ("moved", None)  # only the A/R key changed
+                    # Only the A/R key moved (an Order Entry edit): the link in Blixo follows it.
+                    move_key = idempotency_key(
+                        ctx.tenant_id, object_type, doc.recordno or "", "move", doc.prrecordkey or ""
+                    )
+                    return (
+                        "moved",
+                        api.update(current.blixo_id, {"metadata": link}, idempotency_key=move_key),
+                    )
                 patch = {k: v for k, v in jsonable(body).items() if k != "customerId"}
+                patch["metadata"] = link
                 return ("updated", api.update(current.blixo_id, patch, idempotency_key=key))
             try:
                 created = api.create(

@@ -38,8 +38,20 @@ def _is_ours(record: Record) -> bool:
     return str(record.get("DESCRIPTION") or "").startswith(payment_map.PUSH_MARKER)
 
 
-def pull_payments(ctx: PullContext, page: Page, indexes: dict[str, Index], reversals: list[Record]) -> None:
+def pull_payments(
+    ctx: PullContext,
+    page: Page,
+    indexes: dict[str, Index],
+    reversals: list[Record],
+    *,
+    seen: set[str] | None = None,
+) -> None:
     counts = ctx.flow("payments")
+    if seen is not None:
+        page = Page([r for r in page.records if str(r["RECORDNO"]) not in seen], page.children)
+        seen.update(str(r["RECORDNO"]) for r in page.records)
+        if not page.records:
+            return
     counts.read += len(page.records)
     keys = [str(r["RECORDNO"]) for r in page.records]
     linked = ctx.mappings.many_by_intacct(ctx.tenant_id, "payment", keys)

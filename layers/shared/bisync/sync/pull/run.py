@@ -40,6 +40,8 @@ FLOWS: tuple[FlowSpec, ...] = (CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS)
 # time the run had, at most two minutes: a page takes seconds).
 CONTINUE_MARGIN_SECONDS = 120.0
 CONTINUE_MARGIN_SHARE = 0.2
+# Records written (and checkpointed) between two looks at the clock.
+WRITE_CHUNK = 200
 
 
 class PullStore(BasePullStore, Protocol):
@@ -192,6 +194,9 @@ def _run_flows(
         cursor = store.get_cursor(ctx.tenant_id, cursor_flow(spec))
         since = _since(cursor, ctx.settings, override)
         reversals: list[dict[str, Any]] = []
+        # Payments already handled in this run (a waiting one is read again by key and may come
+        # again through the look-back): each is handled and counted once.
+        seen_payments: set[str] = set()
         voided: dict[str, dict[str, Any]] = {}
         if spec is PAYMENTS:
             pending = pending_payment_keys(ctx)
@@ -203,39 +208,52 @@ def _run_flows(
                 for d in details:
                     page.children.setdefault(str(d.get("PAYMENTKEY")), []).append(d)
                 if rows:
-                    pull_payments(ctx, page, indexes, reversals)
-        for page in ctx.reader.pages(
+                    pull_payments(ctx, page, indexes, reversals, seen=seen_payments)
+        for whole in ctx.reader.pages(
             spec.intacct_object, spec.fields, base=base_filter(spec, ctx, since), children=spec.children
         ):
-            if spec is CUSTOMERS:
-                pull_customers(ctx, page, indexes)
-            elif spec is PAYMENTS:
-                for r in page.records:
-                    if r.get("STATE") == "V" and r.get("DISPLAYSTATE") != "Reversal":
-                        voided[str(r["RECORDNO"])] = r
-                pull_payments(ctx, page, indexes, reversals)
-            else:
-                pull_documents(ctx, spec, page, indexes)
-            # Checkpoint: this page is written, so the cursor may pass it.
-            mark = page.last.get("WHENMODIFIED")
-            if mark:
-                store.advance_high_water(
-                    ctx.tenant_id, cursor_flow(spec), parse_timestamp(str(mark)).isoformat()
-                )
-            pages_done += 1
-            if time_left() < margin and continue_later is not None:
-                continue_later(
-                    PullJob(
-                        tenant_id=ctx.tenant_id,
-                        trigger="continuation",
-                        scheduled_for=job.scheduled_for,
-                        resume={"after": f"{spec.name}:{pages_done}", "run": uuid.uuid4().hex[:12]},
+            for page in _chunks(whole, WRITE_CHUNK):
+                if spec is CUSTOMERS:
+                    pull_customers(ctx, page, indexes)
+                elif spec is PAYMENTS:
+                    for r in page.records:
+                        if r.get("STATE") == "V" and r.get("DISPLAYSTATE") != "Reversal":
+                            voided[str(r["RECORDNO"])] = r
+                    pull_payments(ctx, page, indexes, reversals, seen=seen_payments)
+                else:
+                    pull_documents(ctx, spec, page, indexes)
+                # Checkpoint: every record up to this one (in WHENMODIFIED, RECORDNO order) is
+                # written, so the cursor may pass it.
+                mark = page.last.get("WHENMODIFIED")
+                if mark:
+                    store.advance_high_water(
+                        ctx.tenant_id, cursor_flow(spec), parse_timestamp(str(mark)).isoformat()
                     )
-                )
-                return True
+                pages_done += 1
+                if time_left() < margin and continue_later is not None:
+                    continue_later(
+                        PullJob(
+                            tenant_id=ctx.tenant_id,
+                            trigger="continuation",
+                            scheduled_for=job.scheduled_for,
+                            resume={"after": f"{spec.name}:{pages_done}", "run": uuid.uuid4().hex[:12]},
+                        )
+                    )
+                    return True
         if spec is PAYMENTS and reversals:
             tie_reversals(ctx, reversals, voided)
     return False
+
+
+def _chunks(page: Page, size: int) -> list[Page]:
+    """A page in slices of `size` records with their children, so the time limit is checked
+    (and the cursor checkpointed) between slices, not only after 2000 records' writes."""
+    out = []
+    for start in range(0, len(page.records), size):
+        records = page.records[start : start + size]
+        keys = {str(r.get("RECORDNO")) for r in records}
+        out.append(Page(records, {k: v for k, v in page.children.items() if k in keys}))
+    return out
 
 
 def _counts(ctx: PullContext, reader: Reader) -> dict[str, int]:

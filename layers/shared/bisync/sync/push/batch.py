@@ -27,8 +27,6 @@ PUSH_FLOW = "push"
 FLOW_OFF = "flow off"
 
 
-
-
 class PushStore(TenantLookup, FlowRecorder, Protocol):
     @property
     def errors(self) -> ErrorLog: ...
