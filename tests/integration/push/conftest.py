@@ -322,6 +322,11 @@ def world(
     ).raise_for_status()
     monkeypatch.setenv("INTACCT_ENDPOINT_URL", intacct_sandbox.gateway_url)
     monkeypatch.setenv("BLIXO_API_URL", blixo_sandbox.url)
+    # Anything that read the configuration before these two were set (a late webhook delivery
+    # of the previous test, say) must not leave the real gateway's address cached.
+    import bisync.config
+
+    bisync.config.runtime_config.cache_clear()
     settings = settings_for()
     aws.store.put_tenant(settings)
     secretsmanager().create_secret(
@@ -375,6 +380,13 @@ def world(
         puller=load_handler("pull"),
         receiver=receiver,
         settings=settings,
+    )
+    # Deliveries still pending go to this test's receiver, never into the next test.
+    requests.post(
+        blixo_sandbox.root_url + "/_sandbox/webhooks/drain",
+        json={"timeoutSeconds": 10},
+        auth=(BLIXO_KEY, ""),
+        timeout=15,
     )
     receiver.stop()
     blixo.close()
