@@ -138,5 +138,14 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
     ]
     assert Decimal(str(ar["TOTALDUE"])) == Decimal(str(invoice["balance"]))
     customer_id = store.mappings.by_intacct(demo, "customer", f"PULL-{tag}").blixo_id  # type: ignore[union-attr]
-    notes = session.get(f"{blixo['url']}/credit-notes", params={"perPage": 100}, timeout=10).json()["data"]
+    notes: list[dict[str, object]] = []
+    page = 1
+    while True:  # the sandbox account is shared by every test: read all pages
+        batch = session.get(
+            f"{blixo['url']}/credit-notes", params={"perPage": 100, "page": page}, timeout=10
+        ).json()["data"]
+        notes += batch
+        if len(batch) < 100:
+            break
+        page += 1
     assert [Decimal(str(n["total"])) for n in notes if n["customerId"] == customer_id] == [Decimal("25")]
