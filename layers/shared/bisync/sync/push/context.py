@@ -12,8 +12,9 @@ from typing import Protocol
 from bisync.blixo.models import CreditNote, Customer, Invoice, Payment
 from bisync.intacct.client import Outcome
 from bisync.intacct.functions import Function
+from bisync.mapping.common import is_echo
 from bisync.settings import TenantSettings
-from bisync.store.models import Mapping
+from bisync.store.models import Mapping, Origin
 from bisync.sync.failures import BusinessSyncError
 
 Step = list[Function]
@@ -95,6 +96,31 @@ def ok(outcome: Outcome) -> Outcome:
 def run_one(function: Function) -> Generator[Step, list[Outcome], Outcome]:
     outcomes = yield [function]
     return ok(outcomes[0])
+
+
+def owned_by_intacct(linked: Mapping | None, metadata: dict[str, str]) -> bool:
+    """A record the pull brought from Intacct: its Blixo webhooks are echoes, never pushed back."""
+    if linked is not None:
+        return linked.origin is Origin.INTACCT
+    return is_echo(metadata)
+
+
+def version_of(record: Customer | Invoice | CreditNote | Payment) -> str | None:
+    """The Blixo version a mapping records (updatedAt), so late events are not applied."""
+    return record.updated_at.isoformat() if record.updated_at else None
+
+
+# Set on an invoice's mapping when a payment or credit is applied: Intacct keeps its line items
+# locked even after that is reversed.
+STATE_EVER_PAID = "ever_paid"
+
+
+def mark_invoice_paid(ctx: PushContext, invoice_id: str | None) -> None:
+    if invoice_id is None:
+        return
+    linked = ctx.mappings.by_blixo(ctx.tenant_id, "invoice", invoice_id)
+    if linked is not None and not linked.state.get(STATE_EVER_PAID):
+        ctx.mappings.save(linked.model_copy(update={"state": {**linked.state, STATE_EVER_PAID: "1"}}))
 
 
 def is_stale(linked: Mapping | None, version: str | None) -> bool:

@@ -12,20 +12,27 @@ from bisync.blixo.models import CreditNote
 from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
 from bisync.mapping import credit_note as mapping
-from bisync.mapping.common import ZERO, controlid, is_echo
+from bisync.mapping.common import ZERO, controlid
 from bisync.store.models import Mapping, Origin
 from bisync.sync.failures import BusinessSyncError
-from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, key_of, run_one
+from bisync.sync.push.context import (
+    PushContext,
+    PushResult,
+    PushStatus,
+    Step,
+    is_stale,
+    key_of,
+    mark_invoice_paid,
+    owned_by_intacct,
+    run_one,
+    version_of,
+)
 from bisync.sync.push.customers import ensure_customer
-from bisync.sync.push.invoices import STATE_EVER_PAID, ensure_invoice
+from bisync.sync.push.invoices import ensure_invoice
 
 OBJECT = "credit_note"
 APPLICATION = "application"
 STATE_DELETED = "deleted"
-
-
-def _version(credit_note: CreditNote) -> str | None:
-    return credit_note.updated_at.isoformat() if credit_note.updated_at else None
 
 
 def push_credit_note(
@@ -34,9 +41,7 @@ def push_credit_note(
     """`applied_elsewhere`: what a payment being pushed applies of this credit note (its balance
     already shows it, and that payment applies it in Intacct itself)."""
     linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, credit_note.id)
-    if (linked is not None and linked.origin is Origin.INTACCT) or (
-        linked is None and is_echo(credit_note.metadata)
-    ):
+    if owned_by_intacct(linked, credit_note.metadata):
         return PushResult(PushStatus.SKIPPED, OBJECT, credit_note.id, reason="pulled from Intacct")
     if deleted or credit_note.status is CreditNoteStatus.VOIDED:
         return (yield from _remove(ctx, credit_note, linked))
@@ -44,7 +49,7 @@ def push_credit_note(
         return PushResult(PushStatus.SKIPPED, OBJECT, credit_note.id, reason="draft")
     if ctx.settings.before_start(credit_note.issue_date):
         return PushResult(PushStatus.SKIPPED, OBJECT, credit_note.id, reason="before the start date")
-    if is_stale(linked, _version(credit_note)):
+    if is_stale(linked, version_of(credit_note)):
         return PushResult(PushStatus.SKIPPED, OBJECT, credit_note.id, reason="stale")
     digest = mapping.credit_note_hash(ctx.settings, credit_note)
     if linked is not None:
@@ -90,7 +95,7 @@ def push_credit_note(
             )
         )
         extra[APPLICATION] = key_of(applied, "credit application")
-        _mark_paid(ctx, credit_note.invoice_id)
+        mark_invoice_paid(ctx, credit_note.invoice_id)
     ctx.mappings.link(
         Mapping(
             tenant_id=ctx.tenant_id,
@@ -100,19 +105,11 @@ def push_credit_note(
             extra_keys=extra,
             origin=Origin.BLIXO,
             hash=digest,
-            source_version=_version(credit_note),
+            source_version=version_of(credit_note),
             state={"direct": str(direct)},
         )
     )
     return PushResult(PushStatus.CREATED, OBJECT, credit_note.id, key)
-
-
-def _mark_paid(ctx: PushContext, invoice_id: str | None) -> None:
-    if invoice_id is None:
-        return
-    linked = ctx.mappings.by_blixo(ctx.tenant_id, "invoice", invoice_id)
-    if linked is not None and not linked.state.get(STATE_EVER_PAID):
-        ctx.mappings.save(linked.model_copy(update={"state": {**linked.state, STATE_EVER_PAID: "1"}}))
 
 
 def _remove(

@@ -10,19 +10,26 @@ from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F
 from bisync.mapping import customer as mapping
-from bisync.mapping.common import controlid, is_echo
+from bisync.mapping.common import controlid
 from bisync.store.models import Mapping, Origin
 from bisync.sync.failures import BusinessSyncError
-from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, run_one
+from bisync.sync.push.context import (
+    PushContext,
+    PushResult,
+    PushStatus,
+    Step,
+    is_stale,
+    owned_by_intacct,
+    run_one,
+    version_of,
+)
 
 OBJECT = "customer"
 
 
 def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[Outcome], PushResult]:
     linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, customer.id)
-    if (linked is not None and linked.origin is Origin.INTACCT) or (
-        linked is None and is_echo(customer.metadata)
-    ):
+    if owned_by_intacct(linked, customer.metadata):
         return PushResult(
             PushStatus.SKIPPED,
             OBJECT,
@@ -30,7 +37,7 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
             linked.intacct_key if linked else None,
             "pulled from Intacct",
         )
-    if is_stale(linked, _version(customer)):
+    if is_stale(linked, version_of(customer)):
         return PushResult(
             PushStatus.SKIPPED, OBJECT, customer.id, linked.intacct_key if linked else None, "stale"
         )
@@ -52,7 +59,7 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
                 values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "update", digest)
             )
         )
-        ctx.mappings.save(linked.model_copy(update={"hash": digest, "source_version": _version(customer)}))
+        ctx.mappings.save(linked.model_copy(update={"hash": digest, "source_version": version_of(customer)}))
         return PushResult(PushStatus.UPDATED, OBJECT, customer.id, linked.intacct_key, warning=warning)
     owner = ctx.mappings.by_intacct(ctx.tenant_id, OBJECT, values.customer_id)
     if owner is not None and owner.blixo_id != customer.id:
@@ -84,7 +91,7 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
             intacct_key=values.customer_id,
             origin=Origin.BLIXO,
             hash=digest,
-            source_version=_version(customer),
+            source_version=version_of(customer),
         )
     )
     return PushResult(status, OBJECT, customer.id, values.customer_id)
@@ -99,7 +106,3 @@ def ensure_customer(ctx: PushContext, customer_id: str) -> Generator[Step, list[
     if result.intacct_key is None:
         raise BusinessSyncError(f"customer {customer_id} could not be linked to Intacct: {result.reason}")
     return result.intacct_key
-
-
-def _version(customer: Customer) -> str | None:
-    return customer.updated_at.isoformat() if customer.updated_at else None

@@ -14,22 +14,28 @@ from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F
 from bisync.mapping import invoice as mapping
-from bisync.mapping.common import ZERO, controlid, is_echo
+from bisync.mapping.common import ZERO, controlid
 from bisync.store.models import Mapping, Origin
 from bisync.sync.failures import BusinessSyncError
-from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, key_of, ok, run_one
+from bisync.sync.push.context import (
+    STATE_EVER_PAID,
+    PushContext,
+    PushResult,
+    PushStatus,
+    Step,
+    is_stale,
+    key_of,
+    ok,
+    owned_by_intacct,
+    run_one,
+    version_of,
+)
 from bisync.sync.push.customers import ensure_customer
 
 OBJECT = "invoice"
 STATE_LINES = "lines"
 STATE_AMOUNTS = "amounts"
 STATE_REVERSED = "reversed"
-# Set when a payment was applied: Intacct keeps line items locked even after it is reversed.
-STATE_EVER_PAID = "ever_paid"
-
-
-def _version(invoice: Invoice) -> str | None:
-    return invoice.updated_at.isoformat() if invoice.updated_at else None
 
 
 def void_date(ctx: PushContext, invoice: Invoice, on: date | None) -> date:
@@ -42,9 +48,7 @@ def push_invoice(
     ctx: PushContext, invoice: Invoice, *, deleted: bool = False, event_date: date | None = None
 ) -> Generator[Step, list[Outcome], PushResult]:
     linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, invoice.id)
-    if (linked is not None and linked.origin is Origin.INTACCT) or (
-        linked is None and is_echo(invoice.metadata)
-    ):
+    if owned_by_intacct(linked, invoice.metadata):
         return PushResult(
             PushStatus.SKIPPED,
             OBJECT,
@@ -62,7 +66,7 @@ def push_invoice(
         return PushResult(
             PushStatus.SKIPPED, OBJECT, invoice.id, reason="a zero invoice: nothing to post in Intacct"
         )
-    if is_stale(linked, _version(invoice)):
+    if is_stale(linked, version_of(invoice)):
         return PushResult(
             PushStatus.SKIPPED, OBJECT, invoice.id, linked.intacct_key if linked else None, "stale"
         )
@@ -86,7 +90,7 @@ def push_invoice(
                 intacct_key=key,
                 origin=Origin.BLIXO,
                 hash=digest,
-                source_version=_version(invoice),
+                source_version=version_of(invoice),
                 state={
                     STATE_LINES: str(len(values.lines)),
                     STATE_AMOUNTS: mapping.amounts_hash(ctx.settings, invoice),
@@ -150,7 +154,7 @@ def _edit(
             update={
                 # With a warning the amounts stay unsynced: a later edit is compared with them again.
                 "hash": digest if warning is None else linked.hash,
-                "source_version": _version(invoice),
+                "source_version": version_of(invoice),
                 "state": state,
             }
         )

@@ -14,12 +14,24 @@ from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
 from bisync.mapping import convenience_fee
 from bisync.mapping import payment as mapping
-from bisync.mapping.common import ZERO, controlid, is_echo
+from bisync.mapping.common import ZERO, controlid
 from bisync.store.models import Mapping, Origin
-from bisync.sync.push.context import PushContext, PushResult, PushStatus, Step, is_stale, key_of, ok, run_one
+from bisync.sync.push.context import (
+    PushContext,
+    PushResult,
+    PushStatus,
+    Step,
+    is_stale,
+    key_of,
+    mark_invoice_paid,
+    ok,
+    owned_by_intacct,
+    run_one,
+    version_of,
+)
 from bisync.sync.push.credit_notes import ensure_credit_note
 from bisync.sync.push.customers import ensure_customer
-from bisync.sync.push.invoices import STATE_EVER_PAID, ensure_invoice
+from bisync.sync.push.invoices import ensure_invoice
 
 OBJECT = "payment"
 FEE_OBJECT = "convenience_fee"
@@ -28,17 +40,11 @@ FEE = "fee_invoice"
 STATE_REVERSED = "reversed"
 
 
-def _version(payment: Payment) -> str | None:
-    return payment.updated_at.isoformat() if payment.updated_at else None
-
-
 def push_payment(
     ctx: PushContext, payment: Payment, *, deleted: bool = False, event_date: date | None = None
 ) -> Generator[Step, list[Outcome], PushResult]:
     linked = ctx.mappings.by_blixo(ctx.tenant_id, OBJECT, payment.id)
-    if (linked is not None and linked.origin is Origin.INTACCT) or (
-        linked is None and is_echo(payment.metadata)
-    ):
+    if owned_by_intacct(linked, payment.metadata):
         return PushResult(PushStatus.SKIPPED, OBJECT, payment.id, reason="pulled from Intacct")
     if deleted or payment.status is PaymentStatus.VOIDED:
         if linked is None or linked.state.get(STATE_REVERSED):
@@ -48,7 +54,7 @@ def push_payment(
         return PushResult(PushStatus.REVERSED, OBJECT, payment.id, linked.intacct_key)
     if ctx.settings.before_start(payment.date):
         return PushResult(PushStatus.SKIPPED, OBJECT, payment.id, reason="before the start date")
-    if is_stale(linked, _version(payment)):
+    if is_stale(linked, version_of(payment)):
         return PushResult(PushStatus.SKIPPED, OBJECT, payment.id, reason="stale")
     digest = mapping.payment_hash(payment)
     if linked is not None and linked.hash == digest:
@@ -105,7 +111,7 @@ def push_payment(
     primary = cash_key or credits_key
     assert primary is not None
     for invoice_id in invoice_keys:
-        _mark_paid(ctx, invoice_id)
+        mark_invoice_paid(ctx, invoice_id)
     if linked is None:
         ctx.mappings.link(
             Mapping(
@@ -116,7 +122,7 @@ def push_payment(
                 extra_keys=extra,
                 origin=Origin.BLIXO,
                 hash=digest,
-                source_version=_version(payment),
+                source_version=version_of(payment),
             )
         )
         return PushResult(PushStatus.CREATED, OBJECT, payment.id, primary)
@@ -126,7 +132,7 @@ def push_payment(
                 "intacct_key": primary,
                 "extra_keys": extra,
                 "hash": digest,
-                "source_version": _version(payment),
+                "source_version": version_of(payment),
                 "state": {},
             }
         ),
@@ -193,12 +199,6 @@ def _reverse(
         fee_link = ctx.mappings.by_blixo(ctx.tenant_id, FEE_OBJECT, payment.id)
         if fee_link is not None:
             ctx.mappings.save(fee_link.model_copy(update={"state": {STATE_REVERSED: "1"}}))
-
-
-def _mark_paid(ctx: PushContext, invoice_id: str) -> None:
-    linked = ctx.mappings.by_blixo(ctx.tenant_id, "invoice", invoice_id)
-    if linked is not None and not linked.state.get(STATE_EVER_PAID):
-        ctx.mappings.save(linked.model_copy(update={"state": {**linked.state, STATE_EVER_PAID: "1"}}))
 
 
 __all__ = ["FEE_OBJECT", "OBJECT", "push_payment"]
