@@ -22,8 +22,11 @@ DEMO_TENANT = "demo"
 DEMO_WEBHOOK_SECRET = "whsec_demo_local"  # noqa: S105 - the local demo's own, public value
 
 
-def sandbox_secrets(doc: dict[str, Any], webhook_secret: str) -> TenantSecrets:
-    """A tenant's credentials for the local sandboxes, as `.local/stack.json` records them."""
+def sandbox_secrets(
+    doc: dict[str, Any], webhook_secret: str, blixo_api_key: str | None = None
+) -> TenantSecrets:
+    """A tenant's credentials for the local sandboxes, as `.local/stack.json` records them
+    (`blixo_api_key`: another account of the Blixo sandbox than the stack's own)."""
     intacct = doc["intacct"]
     return TenantSecrets(
         intacct=IntacctCredentials(
@@ -34,7 +37,7 @@ def sandbox_secrets(doc: dict[str, Any], webhook_secret: str) -> TenantSecrets:
             user_password=SecretStr(intacct["user_password"]),
             entity_id=intacct["entities"][0] if intacct.get("entities") else None,
         ),
-        blixo_api_key=SecretStr(doc["blixo"]["api_key"]),
+        blixo_api_key=SecretStr(blixo_api_key or doc["blixo"]["api_key"]),
         webhook_secrets=[SecretStr(webhook_secret)],
     )
 

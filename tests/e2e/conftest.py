@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import boto3
 import pytest
+import requests
 from pydantic import SecretStr
 
 from bisync.intacct import CompanyLimiter, Credentials, IntacctClient, RetryPolicy
@@ -80,17 +81,25 @@ def stack() -> Stack:
 class OnboardedTenant:
     tenant_id: str
     webhook_secret: str
+    blixo_api_key: str
 
 
 @pytest.fixture
 def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
-    """Create tenants (settings + secret) with unique ids; their secrets are removed afterwards."""
+    """Create tenants (settings + secret) with unique ids; their secrets are removed afterwards.
+
+    Each tenant gets an account of its own in the Blixo sandbox: tenants share the Intacct
+    sandbox company, and two tenants pulling one company into one Blixo account would each
+    write every record there (a real deployment has one tenant per Blixo account)."""
     secrets = stack.client("secretsmanager")
+    admin = str(stack.doc["blixo"]["url"]).removesuffix("/v1") + "/_sandbox/accounts"
     created: list[tuple[str, str]] = []
 
     def _onboard(flows: Flows | None = None) -> OnboardedTenant:
         tenant_id = f"e2e-{uuid.uuid4().hex[:12]}"
         webhook_secret = f"whsec_{uuid.uuid4().hex}"
+        api_key = f"e2e-key-{uuid.uuid4().hex}"
+        requests.post(admin, json={"apiKey": api_key}, timeout=10).raise_for_status()
         stored = onboard_tenant(
             stack.store(),
             secrets,
@@ -101,10 +110,10 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
                 flows=flows or Flows(),
                 entity_id=(stack.doc["intacct"].get("entities") or [None])[0],
             ),
-            sandbox_secrets(stack.doc, webhook_secret),
+            sandbox_secrets(stack.doc, webhook_secret, api_key),
         )
         created.append((tenant_id, stored.secret_name))
-        return OnboardedTenant(tenant_id, webhook_secret)
+        return OnboardedTenant(tenant_id, webhook_secret, api_key)
 
     yield _onboard
     for tenant_id, name in created:

@@ -70,7 +70,8 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
 
     # A tenant of its own: this hour's scheduled job of the demo tenant may have run already
     # (the schedule's job id is per tenant and hour).
-    demo = onboard().tenant_id
+    tenant = onboard()
+    demo = tenant.tenant_id
     intacct = stack.intacct_client(entity=stack.doc["intacct"]["entities"][0])
     tag = uuid.uuid4().hex[:6].upper()
     day = datetime.now(UTC).date()
@@ -128,7 +129,7 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
     eventually(payment_pulled, timeout=180, interval=2, what="the pull to bring the payment to Blixo")
     blixo = stack.doc["blixo"]
     session = requests.Session()
-    session.auth = (blixo["api_key"], "")
+    session.auth = (tenant.blixo_api_key, "")
     invoice_id = store.mappings.by_intacct(demo, "invoice", str(doc["PRRECORDKEY"])).blixo_id  # type: ignore[union-attr]
     invoice = session.get(f"{blixo['url']}/invoices/{invoice_id}", timeout=10).json()["data"]
     assert Decimal(str(invoice["total"])) == Decimal("100")
@@ -140,7 +141,7 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
     customer_id = store.mappings.by_intacct(demo, "customer", f"PULL-{tag}").blixo_id  # type: ignore[union-attr]
     notes: list[dict[str, object]] = []
     page = 1
-    while True:  # the sandbox account is shared by every test: read all pages
+    while True:  # every page: the tenant's account holds all of the shared company's returns
         batch = session.get(
             f"{blixo['url']}/credit-notes", params={"perPage": 100, "page": page}, timeout=10
         ).json()["data"]
