@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bisync.blixo.client import BlixoClient
 from bisync.intacct.client import Outcome
+from bisync.intacct.filters import F
 from bisync.intacct.functions import Function
 from bisync.settings import TenantSettings
 from bisync.store.models import FlowCursor, RunOutcome, SyncRun
@@ -42,6 +43,8 @@ CONTINUE_MARGIN_SECONDS = 120.0
 CONTINUE_MARGIN_SHARE = 0.2
 # Records written (and checkpointed) between two looks at the clock.
 WRITE_CHUNK = 200
+# The field a flow's sync errors name their record by (the others use RECORDNO).
+KEY_FIELDS = {"customers": "CUSTOMERID"}
 
 
 class PullStore(BasePullStore, Protocol):
@@ -188,11 +191,23 @@ def _run_flows(
     new job (its checkpoints say where)."""
     indexes: dict[str, Any] = {}
     override = job.resume.get("since") if isinstance(job.resume.get("since"), str) else None
+    raw_keys, raw_checkpoint = job.resume.get("keys"), job.resume.get("checkpoint")
+    chosen: dict[str, Any] = raw_keys if isinstance(raw_keys, dict) else {}
+    # Where an interrupted backfill of one flow had got to (its own cursor does not move back).
+    checkpoint: dict[str, Any] = raw_checkpoint if isinstance(raw_checkpoint, dict) else {}
     pages_done = 0
     margin = min(CONTINUE_MARGIN_SECONDS, time_left() * CONTINUE_MARGIN_SHARE)
-    for spec in flows:
+    for position, spec in enumerate(flows):
         cursor = store.get_cursor(ctx.tenant_id, cursor_flow(spec))
-        since = _since(cursor, ctx.settings, override)
+        flow_override = checkpoint.get("since") if checkpoint.get("flow") == spec.name else override
+        since = _since(cursor, ctx.settings, flow_override)
+        keys = chosen.get(spec.name)
+        base = base_filter(spec, ctx, since)
+        if isinstance(keys, list):
+            # An operator's retry of chosen records: those, whatever their WHENMODIFIED.
+            only = F.in_(KEY_FIELDS.get(spec.name, "RECORDNO"), [str(k) for k in keys])
+            plain = base_filter(spec, ctx, None)
+            base = F.and_(only, plain) if plain is not None else only
         reversals: list[dict[str, Any]] = []
         # Payments already handled in this run (a waiting one is read again by key and may come
         # again through the look-back): each is handled and counted once.
@@ -209,9 +224,7 @@ def _run_flows(
                     page.children.setdefault(str(d.get("PAYMENTKEY")), []).append(d)
                 if rows:
                     pull_payments(ctx, page, indexes, reversals, seen=seen_payments)
-        for whole in ctx.reader.pages(
-            spec.intacct_object, spec.fields, base=base_filter(spec, ctx, since), children=spec.children
-        ):
+        for whole in ctx.reader.pages(spec.intacct_object, spec.fields, base=base, children=spec.children):
             for page in _chunks(whole, WRITE_CHUNK):
                 if spec is CUSTOMERS:
                     pull_customers(ctx, page, indexes)
@@ -231,12 +244,27 @@ def _run_flows(
                     )
                 pages_done += 1
                 if time_left() < margin and continue_later is not None:
+                    resume: dict[str, Any] = {
+                        "after": f"{spec.name}:{pages_done}",
+                        "run": uuid.uuid4().hex[:12],
+                        # The flows still to do; a backfill or a retry keeps its own window.
+                        "flows": [f.name for f in flows[position:]],
+                    }
+                    if override is not None or flow_override is not None:
+                        resume["since"] = override or flow_override
+                        if mark:
+                            resume["checkpoint"] = {
+                                "flow": spec.name,
+                                "since": parse_timestamp(str(mark)).isoformat(),
+                            }
+                    if chosen:
+                        resume["keys"] = chosen
                     continue_later(
                         PullJob(
                             tenant_id=ctx.tenant_id,
                             trigger="continuation",
                             scheduled_for=job.scheduled_for,
-                            resume={"after": f"{spec.name}:{pages_done}", "run": uuid.uuid4().hex[:12]},
+                            resume=resume,
                         )
                     )
                     return True
