@@ -16,11 +16,14 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 # The environments are rebuilt only when their pinned requirement files change.
-$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
 	@# The project's own code (the shared layer, sandboxes, ops) importable from the venv.
 	printf '%s\n%s\n' "$(CURDIR)/layers/shared" "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/blixo_intacct_sync.pth
+	@# The operators' command `blixo-intacct` (only its entry point: the code is the checkout's).
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation .
+	rm -rf build *.egg-info
 	touch $@
 
 $(MSVENV)/.installed: requirements/ministack.txt

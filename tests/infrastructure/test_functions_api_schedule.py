@@ -107,7 +107,7 @@ def test_the_only_schedule_is_hourly_and_starts_the_pull_schedule_function(templ
     assert resources(template, "AWS::Events::Rule") == {}
     assert resources(template, "AWS::Scheduler::Schedule") == {}
     assert [(fid, e.get("Schedule") or e.get("ScheduleExpression")) for fid, _, e in schedules] == [
-        ("PullScheduleFunction", "rate(1 hour)")
+        ("PullScheduleFunction", "cron(0 * * * ? *)")
     ]
     _, _, event = schedules[0]
     assert event.get("Enabled", True) is True

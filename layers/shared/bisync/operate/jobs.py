@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from bisync.blixo.api import EVENT_CREATED_AT_KEY, EVENT_DATA_KEY, EVENT_ID_KEY, EVENT_OBJECT_KEY, EVENT_TYPE_KEY
+from bisync.blixo.api import (
+    EVENT_CREATED_AT_KEY,
+    EVENT_DATA_KEY,
+    EVENT_ID_KEY,
+    EVENT_OBJECT_KEY,
+    EVENT_TYPE_KEY,
+)
 from bisync.sync.jobs import PullJob, PushJob
 from bisync.sync.pull.run import FLOWS
 

@@ -117,6 +117,8 @@ class SyncStore:
             last_run_finished=item.get("lastRunFinished"),
             last_outcome=item.get("lastOutcome"),
             processed=int(str(item.get("processed", 0))),
+            last_processed=int(str(item.get("lastProcessed", 0))),
+            last_success=item.get("lastSuccess"),
         )
 
     def advance_high_water(self, tenant_id: str, flow: str, high_water: str) -> bool:
@@ -167,12 +169,15 @@ class SyncStore:
         try:
             self._table.update_item(
                 Key=key,
-                UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o",
+                UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o, "
+                "lastProcessed = :n"
+                + (", lastSuccess = :f" if outcome is RunOutcome.SUCCEEDED else ""),
                 ConditionExpression="attribute_not_exists(lastRunFinished) OR lastRunFinished <= :f",
                 ExpressionAttributeValues={
                     ":s": _iso(started),
                     ":f": _iso(finished),
                     ":o": outcome.value,
+                    ":n": processed,
                 },
             )
         except ClientError as exc:

@@ -43,7 +43,9 @@ class FlowCursor(BaseModel):
     last_run_started: datetime | None = None
     last_run_finished: datetime | None = None
     last_outcome: RunOutcome | None = None
-    processed: int = 0
+    last_success: datetime | None = None  # when a run last ended with every record synced
+    processed: int = 0  # records written by every run so far
+    last_processed: int = 0  # records written by the last run
 
 
 class Origin(StrEnum):

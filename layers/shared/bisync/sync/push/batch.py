@@ -24,6 +24,8 @@ from bisync.sync.registry import push_flow
 from bisync.sync.rounds import Execute, RoundStats, Task, run_rounds
 
 PUSH_FLOW = "push"
+# A deletion's event is kept with its sync error up to this size (far under DynamoDB's item cap).
+MAX_STORED_EVENT_CHARS = 32_000
 FLOW_OFF = "flow off"
 
 
@@ -200,7 +202,15 @@ def _record(store: PushStore, outcome: MessageOutcome, moment: datetime) -> None
     job = outcome.job
     object_type = job.event_type.split(".", 1)[0]
     object_id = _object_id(job) or job.event_id
-    retry = {"event_type": job.event_type, "event_id": job.event_id, "object_id": object_id}
+    retry = {
+        "event_type": job.event_type,
+        "event_id": job.event_id,
+        "object_id": object_id,
+        "customer_id": job.customer_id,
+    }
+    if job.event_type.endswith(".deleted") and len(job.event_json) <= MAX_STORED_EVENT_CHARS:
+        # A deleted record cannot be read again from Blixo: its retry re-sends this event.
+        retry["event_json"] = job.event_json
     if outcome.error is not None:
         store.errors.record(
             job.tenant_id,

@@ -1,0 +1,1 @@
+"""`blixo-intacct`: the operators' command for the Blixo <-> Sage Intacct sync."""

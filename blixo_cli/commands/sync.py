@@ -1,0 +1,180 @@
+"""`blixo-intacct sync now|push`: a pull run queued now (or a backfill), and the push backfill
+from Blixo. Both go through the deployed queues and functions, as the schedule and webhooks do."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from bisync.operate.backfill import backfill_jobs, raw_records
+from bisync.operate.jobs import PULL_FLOW_NAMES, PUSH_TYPES, JobError, pull_now
+from bisync.store.models import RunOutcome, SyncRun
+from blixo_cli.context import target_of, tenant_clients
+from blixo_cli.output import JSON_OPTION, OperatorError, console, emit
+from blixo_cli.queues import QueueSender, depths
+from blixo_cli.target import Target
+
+app = typer.Typer(no_args_is_help=True)
+
+WAIT = typer.Option(False, "--wait", help="Follow the run; exit 1 if it failed.")
+TIMEOUT = typer.Option(900, "--timeout", help="Seconds --wait waits at most.")
+FINISHED = (RunOutcome.SUCCEEDED, RunOutcome.PARTIAL, RunOutcome.FAILED, RunOutcome.SKIPPED)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise OperatorError(f"{option} must be a date, YYYY-MM-DD (got {value!r})") from None
+
+
+@app.command("now")
+def now(
+    ctx: typer.Context,
+    tenant_id: str = typer.Argument(..., metavar="TENANT"),
+    flow: list[str] = typer.Option(None, "--flow", help=f"Only these flows: {', '.join(PULL_FLOW_NAMES)}."),
+    since: str | None = typer.Option(None, "--since", help="Backfill: read what changed since DATE."),
+    wait: bool = WAIT,
+    timeout: int = TIMEOUT,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Queue a pull run for TENANT now (the hourly schedule's job, on demand)."""
+    target = target_of(ctx)
+    settings = target.store().get_tenant(tenant_id)
+    if not settings.pull_enabled:
+        raise OperatorError(f"every pull flow of {tenant_id} is off: turn one on with `tenant set`")
+    try:
+        job = pull_now(tenant_id, flows=flow or (), since=_date(since, "--since"))
+    except JobError as exc:
+        raise OperatorError(str(exc)) from None
+    QueueSender(target.client("sqs"), target.pull_queue_url).send(job.to_message())
+    trigger = f"operator:{job.scheduled_for.isoformat()}"
+    if not wait:
+        emit({"queued": True, "trigger": trigger}, json_output, lambda c: c.print(f"queued pull {trigger}"))
+        return
+    run = _follow_pull(target, tenant_id, job.scheduled_for.isoformat(), timeout, quiet=json_output)
+    failed = sum(v for k, v in run.counts.items() if k.endswith(".failed"))
+    data = {"queued": True, "trigger": trigger, "run": run.model_dump(mode="json"), "failed": failed}
+
+    def render(c: object) -> None:
+        console.print(
+            f"pull {run.outcome.value}: " + ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
+        )
+        if failed:
+            console.print(f"[yellow]{failed} record(s) failed: `blixo-intacct errors list {tenant_id}`[/]")
+
+    emit(data, json_output, render)
+    if run.outcome is RunOutcome.FAILED or failed:
+        raise typer.Exit(1)
+
+
+def _follow_pull(target: Target, tenant_id: str, stamp: str, timeout: int, *, quiet: bool) -> SyncRun:
+    """The run the job started, and its continuations, until the last has finished."""
+    store = target.store()
+    deadline = time.monotonic() + timeout
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, disable=quiet
+    ) as bar:
+        task = bar.add_task("waiting for the pull Lambda", total=None)
+        while time.monotonic() < deadline:
+            runs = [r for r in store.list_runs(tenant_id, limit=20) if r.trigger.endswith(stamp)]
+            done = [r for r in runs if r.outcome in FINISHED]
+            if done:
+                latest = max(done, key=lambda r: r.finished_at or r.started_at)
+                written = sum(v for k, v in latest.counts.items() if k.endswith((".created", ".updated")))
+                bar.update(task, description=f"pull {latest.outcome.value}: {written} records written")
+                queue = depths(target)
+                # A run out of time hands over to a continuation job: wait for it too.
+                if not (latest.outcome is RunOutcome.PARTIAL and queue.pull + queue.pull_in_flight):
+                    return latest
+            time.sleep(1.0)
+    raise OperatorError(f"the pull did not finish within {timeout}s: `blixo-intacct status {tenant_id}`")
+
+
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    tenant_id: str = typer.Argument(..., metavar="TENANT"),
+    since: str = typer.Option(..., "--since", help="Send the Blixo records changed since DATE."),
+    object_type: list[str] = typer.Option(None, "--type", help=f"Only these: {', '.join(PUSH_TYPES)}."),
+    wait: bool = WAIT,
+    timeout: int = TIMEOUT,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Backfill Intacct from Blixo: each record changed since DATE goes through the push path as
+    its webhook would; anything already synced is a no-op."""
+    target = target_of(ctx)
+    store = target.store()
+    settings = store.get_tenant(tenant_id)
+    if not settings.push_enabled:
+        raise OperatorError(f"every push flow of {tenant_id} is off: turn one on with `tenant set`")
+    start = _date(since, "--since")
+    assert start is not None
+    moment = datetime.combine(start, datetime.min.time(), UTC)
+    before = store.get_cursor(tenant_id, "push").processed
+    sender = QueueSender(target.client("sqs"), target.push_queue_url)
+    sent: dict[str, int] = {}
+    with tenant_clients(target, settings) as clients, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} queued"),
+        console=console, disable=json_output,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("reading Blixo", total=None)
+        try:
+            for job in backfill_jobs(
+                tenant_id, moment, raw_records(clients.blixo.request), types=object_type or PUSH_TYPES
+            ):
+                sender.send(job.to_message())
+                kind = job.event_type.split(".", 1)[0]
+                sent[kind] = sent.get(kind, 0) + 1
+                bar.update(task, advance=1, description=f"queuing {kind}s")
+        except JobError as exc:
+            raise OperatorError(str(exc)) from None
+    total = sum(sent.values())
+    data: dict[str, object] = {"queued": sent, "total": total}
+    if wait and total:
+        processed = _follow_push(target, tenant_id, before, total, timeout, quiet=json_output)
+        open_errors = [
+            e for e in store.errors.list(tenant_id) if e.direction == "push" and e.level.value == "error"
+        ]
+        data.update(processed=processed, open_errors=len(open_errors))
+    emit(
+        data,
+        json_output,
+        lambda c: c.print(
+            f"queued {total} record(s) for the push: " + ", ".join(f"{v} {k}" for k, v in sent.items())
+        ),
+    )
+    if wait and total and data.get("open_errors"):
+        console.print(
+            f"[yellow]{data['open_errors']} push error(s) open: `blixo-intacct errors list {tenant_id}`[/]"
+        )
+        raise typer.Exit(1)
+
+
+def _follow_push(
+    target: Target, tenant_id: str, before: int, total: int, timeout: int, *, quiet: bool
+) -> int:
+    store = target.store()
+    deadline = time.monotonic() + timeout
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("pushing to Intacct", total=total)
+        while time.monotonic() < deadline:
+            done = store.get_cursor(tenant_id, "push").processed - before
+            bar.update(task, completed=min(done, total))
+            queue = depths(target)
+            if done >= total and queue.push + queue.push_in_flight == 0:
+                return done
+            time.sleep(1.0)
+    raise OperatorError(f"the push did not finish within {timeout}s: `blixo-intacct status {tenant_id}`")

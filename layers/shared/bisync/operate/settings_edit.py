@@ -1,0 +1,64 @@
+"""Changing a tenant's settings: a partial change merged into the current settings and
+validated as a whole before anything is saved (the CLI's `tenant set` and the API's PATCH)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bisync.settings import TenantSettings
+
+# Not an operator's to change here: the tenant's identity and where its secret lives.
+PROTECTED = frozenset({"tenant_id", "secret_name"})
+
+
+class SettingsChangeError(ValueError):
+    """A change that names an unknown or protected setting, or a malformed assignment."""
+
+
+def merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`change` over `base`; nested objects merge key by key, lists and values replace."""
+    out = dict(base)
+    for key, value in change.items():
+        current = out.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            out[key] = merge(current, value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_change(current: TenantSettings, change: Mapping[str, Any]) -> TenantSettings:
+    """The new settings; raises pydantic's ValidationError (field paths, no values echoed by
+    our renderers) or SettingsChangeError. Nothing is saved here."""
+    touched = PROTECTED & set(change)
+    if touched:
+        raise SettingsChangeError(f"{', '.join(sorted(touched))} cannot be changed")
+    merged = merge(current.model_dump(mode="json"), change)
+    return TenantSettings.model_validate(merged)
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
+    """`flows.pull_invoices=false accounts.ar_account=1100 invoice_definitions=["Sales Invoice"]`
+    as a nested change. A value is read as JSON when it is JSON, else as a string."""
+    change: dict[str, Any] = {}
+    for item in assignments:
+        path, sep, raw = item.partition("=")
+        if not sep or not path.strip():
+            raise SettingsChangeError(f"{item!r} is not NAME=VALUE (e.g. flows.pull_invoices=false)")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        keys = [k.strip() for k in path.split(".")]
+        if any(not k for k in keys):
+            raise SettingsChangeError(f"{path!r} is not a setting name")
+        node = change
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise SettingsChangeError(f"{path!r} sets a value inside a value")
+            node = child
+        node[keys[-1]] = value
+    return change
