@@ -56,4 +56,4 @@ def emit(data: Any, as_json: bool, render: Callable[[Console], None]) -> None:
 
 def when(moment: datetime | None) -> str:
     """A moment for a table cell: UTC, to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if moment else "never"
+    return moment.astimezone(UTC).strftime("%m-%d %H:%M:%SZ") if moment else "never"
