@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, TreeBuilder, 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from sandbox.intacct import orderentry, reads, updates, writes
+from sandbox.intacct import orderentry, permissions, reads, updates, writes
 from sandbox.intacct.records import Ctx
 from sandbox.intacct.seed import SENDERS
 from sandbox.intacct.store import Store
@@ -451,6 +451,8 @@ class Gateway:
             handler = FUNCTIONS.get(name)
             if handler is None:
                 raise writes.raise_unsupported(name)
+            # Before the function looks at anything: a refused object is never read or written.
+            permissions.check(ctx, name, fn[0])
             out = handler(ctx, fn[0])
         if uniqueid:
             self.store.remember_controlid(ctx.company, ctx.sender, controlid, name)

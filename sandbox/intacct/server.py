@@ -15,10 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from sandbox.intacct import permissions as perm
 from sandbox.intacct import reads
 from sandbox.intacct.bulk import seed_records
 from sandbox.intacct.gateway import Gateway, Outcome, http_error
-from sandbox.intacct.seed import COMPANY_ID, load_defaults
+from sandbox.intacct.seed import COMPANY_ID, USER_ID, load_defaults
 from sandbox.intacct.store import Store
 from sandbox.intacct.values import now_ts
 
@@ -97,6 +98,43 @@ class Sandbox:
         with self.lock:
             self.faults.clear()
             self.counters.clear()
+
+    def permissions(self, company: str = COMPANY_ID) -> dict[str, Any]:
+        """The company's permission state: `{"company", "user", "deny", "unsubscribed"}`."""
+        with self.store.lock:
+            settings = self._settings(company)
+        return {"company": company, **perm.state_of(settings, USER_ID)}
+
+    def set_permissions(
+        self,
+        company: str = COMPANY_ID,
+        *,
+        user: str = USER_ID,
+        deny: list[str] | None = None,
+        unsubscribed: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the company's permission state (no arguments: everything permitted again)."""
+        return self.put_permissions(
+            company, {"user": user, "deny": deny or [], "unsubscribed": unsubscribed or []}
+        )
+
+    def put_permissions(self, company: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Replace the company's permission state from an admin body; ValueError if it is bad."""
+        with self.store.lock:
+            settings = self._settings(company)
+            state = perm.parse_state(payload, list(settings.get("users", {})), USER_ID)
+            if state["deny"] or state["unsubscribed"]:
+                settings["permissions"] = state
+            else:
+                settings.pop("permissions", None)  # the default: no trace in the settings
+            self.store.put_settings(company, settings)
+        return {"company": company, **perm.state_of(settings, USER_ID)}
+
+    def _settings(self, company: str) -> dict[str, Any]:
+        settings = self.store.settings(company)
+        if settings is None:
+            raise ValueError(f"unknown company {company}")
+        return settings
 
     def counter(self, company: str) -> Counters:
         return self.counters.setdefault(company, Counters())
@@ -238,6 +276,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/_sandbox/faults":
             with sb.lock:
                 self._json(200, {c: f.public() for c, f in sb.faults.items()})
+        elif url.path == "/_sandbox/permissions":
+            try:
+                self._json(200, sb.permissions(query.get("company", COMPANY_ID)))
+            except ValueError as exc:
+                self._json(400, {"error": str(exc)})
         elif url.path in ("/", "/_sandbox/health"):
             self._json(200, {"ok": True, "gateway": GATEWAY_PATH})
         else:
@@ -298,11 +341,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if settings is None:
                     raise ValueError(f"unknown company {company}")
                 for key, value in payload.items():
-                    if key not in settings or key in ("users", "senders"):
+                    if key not in settings or key in ("users", "senders", "permissions"):
                         raise ValueError(f"unknown setting {key}")
                     settings[key] = value
                 sb.store.put_settings(company, settings)
-            self._json(200, settings | {"users": sorted(settings["users"])})
+            shown = {k: v for k, v in settings.items() if k != "permissions"}  # see /_sandbox/permissions
+            self._json(200, shown | {"users": sorted(settings["users"])})
+        elif path == "/_sandbox/permissions":
+            self._json(200, sb.put_permissions(company, payload))
         elif path == "/_sandbox/seed":
             with sb.store.lock:
                 counts = seed_records(sb.store, company, payload)
