@@ -59,7 +59,8 @@ app = typer.Typer(
     help="Operate the Blixo <-> Sage Intacct sync: tenants, sync timing, errors, dead letters.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Errors print as one plain line (stderr), not a panel that wraps the message.
+    rich_markup_mode=None,
 )
 
 
@@ -78,6 +79,8 @@ def _options(
     region: str | None = typer.Option(None, "--region", envvar="AWS_REGION", help="AWS region."),
     profile: str | None = typer.Option(None, "--profile", envvar="AWS_PROFILE", help="AWS profile."),
 ) -> None:
+    if isinstance(ctx.obj, targets.Target):
+        return  # a caller (a test, the demo) chose the stack already
     # Resolved on first use, so `--help` works without a stack.
     ctx.obj = Options(stack=stack, stack_file=stack_file, endpoint=endpoint, region=region, profile=profile)
 

@@ -16,7 +16,8 @@ from rich.console import Console
 from typer._click.exceptions import ClickException
 
 console = Console()
-err_console = Console(stderr=True)
+# Errors are not wrapped: a script (or a test) reads the message whole.
+err_console = Console(stderr=True, soft_wrap=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
 

@@ -24,7 +24,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "base_currency": "USD",
 }
 
-SENDERS = {SENDER_ID: SENDER_PASSWORD}
+# A second Web Services sender Intacct knows but the company has not authorised: what an
+# operator meets when a tenant's company never added the integration's sender.
+UNAUTHORISED_SENDER_ID = "other-partner"
+UNAUTHORISED_SENDER_PASSWORD = "other-partner-pw"
+SENDERS = {SENDER_ID: SENDER_PASSWORD, UNAUTHORISED_SENDER_ID: UNAUTHORISED_SENDER_PASSWORD}
 
 _GL = [
     ("1000", "Cash - Operating", "balancesheet", "debit", "Cash and Cash Equivalents"),

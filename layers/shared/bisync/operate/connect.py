@@ -44,6 +44,10 @@ def _login_problem(exc: IntacctError, company_id: str) -> Problem:
             message=f"the sender ID is not authorised for company {company_id}: add it under Company > "
             "Setup > Company > Security > Web Services authorizations",
         )
+    # The gateway itself refuses a sender (XMLGW_JPP0002, or "Partner ID" at control level)
+    # before any company sign-in is tried.
+    if exc.errorno == "XMLGW_JPP0002" or "partner id" in text:
+        return Problem(what="intacct", message="Intacct does not know this sender ID and sender password")
     if "entity" in text or "location" in text:
         return Problem(what="intacct", message="the entity does not exist in this company (check --entity)")
     if "sign-in" in text or "password" in text or "credentials" in text:
