@@ -22,7 +22,7 @@ __all__ = ["Seeder", "World"]
 
 
 @pytest.fixture
-def target(world: World) -> Target:
+def target(world: World) -> Target:  # noqa: F811 - the fixture above
     """The stack as the commands see it: the world's table and queues, the sandboxes' URLs."""
     dlq = {
         name: sqs().create_queue(
