@@ -17,16 +17,33 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bisync.aws import SqsQueue, load_tenant_secrets, sync_store
 from bisync.config import runtime_config
-from bisync.intacct.client import RetryPolicy
+from bisync.intacct.client import RequestStats, RetryPolicy
 from bisync.settings import TenantSettings
 from bisync.sync.jobs import PullJob
 from bisync.sync.pull import PullSession, pull_report
+from bisync.sync.pull.run import FLOWS, cursor_flow
 from bisync.sync.tenant import connect
 
 logger = Logger()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor()
 _context: dict[str, LambdaContext] = {}
+# Records a run created or updated in Blixo, one metric per flow (the dashboard names each).
+PULLED_METRIC = {
+    "customers": "PulledCustomers",
+    "invoices": "PulledInvoices",
+    "credit_notes": "PulledCreditNotes",
+    "payments": "PulledPayments",
+}
+
+
+def observe_intacct(request: RequestStats) -> None:
+    """Each gateway request as metrics (the Intacct client itself knows nothing of Powertools)."""
+    metrics.add_metric(
+        name="IntacctRequestLatency", unit=MetricUnit.Milliseconds, value=request.seconds * 1000
+    )
+    if request.rate_limited:
+        metrics.add_metric(name="Intacct429s", unit=MetricUnit.Count, value=1)
 
 
 def _open_session(settings: TenantSettings) -> PullSession:
@@ -41,12 +58,13 @@ def _open_session(settings: TenantSettings) -> PullSession:
             "retry": RetryPolicy(attempts=4, initial=0.5, maximum=10.0),
         },
     )
+    clients.intacct.add_observer(observe_intacct)
     return PullSession(execute=clients.intacct.execute, blixo=clients.blixo, close=clients.close)
 
 
 def record_handler(record: SQSRecord) -> None:
     job = PullJob.model_validate_json(record.body)
-    logger.append_keys(tenant_id=job.tenant_id, trigger=job.trigger)
+    logger.append_keys(tenant_id=job.tenant_id, trigger=job.trigger, message_id=record.message_id)
     context = _context.get("current")
     queue = SqsQueue(runtime_config().pull_queue_url)
 
@@ -61,23 +79,39 @@ def record_handler(record: SQSRecord) -> None:
         continue_later=continue_later,
     )
     run = report.run
+    counts = run.counts
     metrics.add_metric(name="PullRuns", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PullIntacctRequests", unit=MetricUnit.Count, value=report.requests)
-    for key, value in run.counts.items():
-        if key.endswith(".created") or key.endswith(".updated"):
-            metrics.add_metric(name=f"Pulled_{key.split('.')[0]}", unit=MetricUnit.Count, value=value)
+    # A record that could not be mapped or written is that record's sync error (`<flow>.failed`).
+    opened = sum(v for k, v in counts.items() if k.endswith(".failed"))
+    metrics.add_metric(name="SyncErrorsOpened", unit=MetricUnit.Count, value=opened)
+    for spec in FLOWS:
+        pulled = counts.get(f"{spec.name}.created", 0) + counts.get(f"{spec.name}.updated", 0)
+        metrics.add_metric(name=PULLED_METRIC[spec.name], unit=MetricUnit.Count, value=pulled)
+        if f"{spec.name}.read" in counts:
+            logger.info(
+                "pull flow finished",
+                extra={
+                    "flow": cursor_flow(spec),
+                    "object_type": spec.object_type,
+                    "run_id": run.run_id,
+                    "counts": {
+                        k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith(f"{spec.name}.")
+                    },
+                },
+            )
     logger.info(
         "pull run finished",
         extra={
             "run_id": run.run_id,
             "outcome": run.outcome.value,
-            "counts": run.counts,
+            "counts": counts,
             "continued": report.continued,
         },
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     _context["current"] = context

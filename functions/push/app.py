@@ -18,7 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from bisync.aws import load_tenant_secrets, sync_store
+from bisync.blixo import api
 from bisync.config import runtime_config
+from bisync.intacct.client import RequestStats
 from bisync.settings import TenantSettings
 from bisync.sync.jobs import PushJob
 from bisync.sync.push import PushContext, PushMessage, PushSession, process_push_batch
@@ -30,6 +32,31 @@ metrics = Metrics()
 # Warm containers keep each tenant's clients, and with them its Intacct session.
 _CLIENTS: dict[str, tuple[str, TenantClients]] = {}
 _DEADLINE_MARGIN_S = 5.0
+# The cursor the push records its activity under (bisync.operate.status.PUSH_FLOW): the `flow`
+# of every log line, so one query finds the push side of an object's story.
+FLOW = "push"
+
+
+def observe_intacct(request: RequestStats) -> None:
+    """Each gateway request as metrics (the Intacct client itself knows nothing of Powertools)."""
+    metrics.add_metric(
+        name="IntacctRequestLatency", unit=MetricUnit.Milliseconds, value=request.seconds * 1000
+    )
+    if request.rate_limited:
+        metrics.add_metric(name="Intacct429s", unit=MetricUnit.Count, value=1)
+
+
+def subject(job: PushJob) -> tuple[str, str | None]:
+    """The object a job is about, read from its event: what the log line names when no writer
+    result does (a transient failure, a sync error)."""
+    object_type = job.event_type.split(".", 1)[0]
+    try:
+        data = job.event().get(api.EVENT_DATA_KEY)
+    except ValueError:
+        return object_type, None
+    obj = data.get(api.EVENT_OBJECT_KEY) if isinstance(data, dict) else None
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    return object_type, str(object_id) if object_id else None
 
 
 def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
@@ -55,6 +82,7 @@ def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
             )
         },
     )
+    clients.intacct.add_observer(observe_intacct)
     if cached is not None:
         cached[1].close()
     _CLIENTS[settings.tenant_id] = (fingerprint, clients)
@@ -102,10 +130,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = process_push_batch(messages, store=sync_store(), open_session=_sessions(context))
     for outcome in report.outcomes:
         job, result = outcome.job, outcome.result
+        object_type, object_id = subject(job)
         fields: dict[str, str | None] = {
             "tenant_id": job.tenant_id,
+            "flow": FLOW,
             "event_id": job.event_id,
             "event_type": job.event_type,
+            "object_type": object_type,
+            "object_id": object_id,
             "customer_id": job.customer_id,
             "message_id": outcome.message_id,
         }
@@ -128,11 +160,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         else:
             logger.info("push done", extra=fields)
     failed = report.failed_ids()
+    opened = sum(1 for o in report.outcomes if o.error)
     metrics.add_metric(name="PushJobsProcessed", unit=MetricUnit.Count, value=len(report.outcomes))
+    # Done: synced, skipped, or refused as a sync error; failed: back to the queue for a retry.
+    metrics.add_metric(name="PushEventsDone", unit=MetricUnit.Count, value=len(report.outcomes) - len(failed))
     metrics.add_metric(name="PushEventsFailed", unit=MetricUnit.Count, value=len(failed) + len(failures))
-    metrics.add_metric(
-        name="PushSyncErrors", unit=MetricUnit.Count, value=sum(1 for o in report.outcomes if o.error)
-    )
+    metrics.add_metric(name="PushSyncErrors", unit=MetricUnit.Count, value=opened)
+    metrics.add_metric(name="SyncErrorsOpened", unit=MetricUnit.Count, value=opened)
     metrics.add_metric(name="PushIntacctRequests", unit=MetricUnit.Count, value=report.stats.requests)
     failed_set = {*failures, *failed}
     ordered = [r.message_id for r in batch.records if r.message_id in failed_set]

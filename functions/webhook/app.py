@@ -22,6 +22,8 @@ from bisync.sync.intake import IntakeResult, IntakeStatus, receive_webhook
 
 logger = Logger()
 metrics = Metrics()
+# The push's cursor (bisync.operate.status.PUSH_FLOW): every log line of the push path carries it.
+FLOW = "push"
 
 # 4xx: Blixo must not retry (the delivery can never be valid). 503: our side is not ready
 # (the tenant's secret), so Blixo's retries carry the event until it is.
@@ -47,6 +49,19 @@ METRIC_NAME: dict[IntakeStatus, str] = {
 }
 
 
+def event_subject(event_type: str | None, body: bytes) -> dict[str, str | None]:
+    """The object a verified event is about, for the log line: the push logs the same ids, so
+    one query follows an object from its webhook to Intacct."""
+    object_id = None
+    try:
+        data = json.loads(body).get(api.EVENT_DATA_KEY)
+        obj = data.get(api.EVENT_OBJECT_KEY) if isinstance(data, dict) else None
+        object_id = str(obj["id"]) if isinstance(obj, dict) and obj.get("id") else None
+    except (ValueError, AttributeError):
+        pass
+    return {"object_type": (event_type or "").split(".", 1)[0] or None, "object_id": object_id}
+
+
 def http_reply(result: IntakeResult) -> tuple[int, dict[str, Any]]:
     status = HTTP_STATUS[result.status]
     if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED):
@@ -60,7 +75,7 @@ def http_reply(result: IntakeResult) -> tuple[int, dict[str, Any]]:
     return status, {"message": result.message}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @event_source(data_class=APIGatewayProxyEvent)
 def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, Any]:
@@ -68,7 +83,7 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
     tenant_id = (event.path_parameters or {}).get("tenantId", "")
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
-    logger.append_keys(tenant_id=tenant_id)
+    logger.append_keys(tenant_id=tenant_id, flow=FLOW)
     result = receive_webhook(
         tenant_id,
         body,
@@ -81,7 +96,16 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
     status, reply = http_reply(result)
     metrics.add_metric(name=f"Webhook{status}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=METRIC_NAME[result.status], unit=MetricUnit.Count, value=1)
-    extra = {"status": status, "outcome": result.status.value, "event_id": result.event_id, "reply": reply}
+    extra: dict[str, Any] = {
+        "status": status,
+        "outcome": result.status.value,
+        "event_id": result.event_id,
+        "event_type": result.event_type,
+        "reply": reply,
+    }
+    if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED):
+        # Verified (signed, valid JSON): its ids may be logged; an unverified body never is.
+        extra |= event_subject(result.event_type, body)
     if result.status is IntakeStatus.SECRET_UNAVAILABLE:
         logger.error("webhook refused: tenant secret unavailable", extra={**extra, "detail": result.message})
     else:

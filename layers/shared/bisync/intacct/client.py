@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -113,6 +114,21 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, IntacctError) and exc.retryable
 
 
+@dataclass(frozen=True)
+class RequestStats:
+    """One HTTP request to the gateway as an observer sees it: timing and outcome only (never the
+    body, a credential or a session id). The functions turn these into metrics."""
+
+    seconds: float  # from sending to the parsed answer; the wait for a concurrency slot excluded
+    http_status: int | None  # None: no answer (a network failure or timeout)
+    rate_limited: bool  # HTTP 429, or a function refused as over the rate or concurrency limit
+    writes: bool
+    login: bool  # the getAPISession request that opens a session
+
+
+RequestObserver = Callable[[RequestStats], None]
+
+
 class IntacctClient:
     """One company's gateway client. Thread-safe; share one per company per process."""
 
@@ -135,6 +151,12 @@ class IntacctClient:
         self._timeouts = timeouts or Timeouts()
         self._sessions = SessionHolder(clock)
         self._request_id = request_id
+        self._observers: list[RequestObserver] = []
+
+    def add_observer(self, observer: RequestObserver) -> None:
+        """Call `observer` after every HTTP request (retries and logins included). An observer
+        that raises is ignored: it may count what happens, never change it."""
+        self._observers.append(observer)
 
     def __repr__(self) -> str:
         return (
@@ -234,9 +256,35 @@ class IntacctClient:
             uniqueid=writes,
         )
         body = build_request(control, auth, [f.call() for f in functions], transaction=transaction)
+        login = isinstance(auth, LoginAuth)
         with self._limiter.slot(creds.company_id):
-            response = self._send(url, body, writes)
-        return self._check(response, writes)
+            started = time.perf_counter()
+            try:
+                response = self._send(url, body, writes)
+            except IntacctError:
+                self._observe(started, None, rate_limited=False, writes=writes, login=login)
+                raise
+        try:
+            parsed = self._check(response, writes)
+        except IntacctError as exc:
+            limited = isinstance(exc, RateLimitError)
+            self._observe(started, response.status, rate_limited=limited, writes=writes, login=login)
+            raise
+        limited = any(
+            r.status != "success" and isinstance(classify(r.errors), RateLimitError) for r in parsed.results
+        )
+        self._observe(started, response.status, rate_limited=limited, writes=writes, login=login)
+        return parsed
+
+    def _observe(
+        self, started: float, status: int | None, *, rate_limited: bool, writes: bool, login: bool
+    ) -> None:
+        if not self._observers:
+            return
+        stats = RequestStats(time.perf_counter() - started, status, rate_limited, writes, login)
+        for observer in self._observers:
+            with contextlib.suppress(Exception):
+                observer(stats)
 
     def _send(self, url: str, body: bytes, writes: bool) -> HttpResponse:
         failure: TransportFailure | None = None
