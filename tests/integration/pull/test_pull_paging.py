@@ -192,3 +192,37 @@ def test_the_time_limit_is_checked_within_a_page_of_writes(
     pull_report(continuation, world.aws.store, open_session=session(world, 2000))
     numbers = customer_numbers(world)
     assert len(numbers) == len(set(numbers)) == 25
+
+
+def test_a_backfill_cut_by_the_time_limit_continues_from_its_checkpoint(world: World) -> None:
+    """An operator's `sync now --since`: the continuation keeps the backfill's window (the
+    cursor is ahead of it) and resumes after the last written page, not from the start."""
+    only_customers(world)
+    # Seeded rows are a second apart, so the checkpoint's WHENMODIFIED tells pages apart.
+    world.intacct_admin("seed", {"customers": 25, "prefix": "BF"})
+    store = world.aws.store
+    store.advance_high_water(TENANT, cursor_flow(CUSTOMERS), "2099-01-01T00:00:00+00:00")
+    left = iter([1000.0, 1000.0, 1.0])
+    queued: list[PullJob] = []
+    backfill = job(trigger="operator", resume={"since": "2026-01-01T00:00:00+00:00", "flows": ["customers"]})
+    pull_report(
+        backfill,
+        store,
+        open_session=session(world, 10),
+        time_left=lambda: next(left, 1.0),
+        continue_later=queued.append,
+    )
+    [continuation] = queued
+    assert continuation.resume["since"] == "2026-01-01T00:00:00+00:00"
+    assert continuation.resume["flows"] == ["customers"]
+    assert continuation.resume["checkpoint"]["flow"] == "customers"
+    assert continuation.resume["checkpoint"]["since"] > "2026-01-01"
+    written = len(customer_numbers(world))
+    assert 10 <= written < 25
+
+    report = pull_report(continuation, store, open_session=session(world, 10), time_left=lambda: math.inf)
+
+    numbers = customer_numbers(world)
+    assert len(numbers) == len(set(numbers)) == 25
+    # It read from the checkpoint: not the first pages again.
+    assert report.rows["CUSTOMER"] <= 25 - written + 10
