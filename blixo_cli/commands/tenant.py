@@ -9,12 +9,16 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from bisync.operate.connect import check_intacct
 from bisync.operate.settings_edit import SettingsChangeError, apply_change, parse_assignments
-from blixo_cli.context import target_of
+from blixo_cli.context import target_of, tenant_clients
 from blixo_cli.onboard import ConnectRequest, ConnectResult, MissingValueError, connect_tenant
 from blixo_cli.output import JSON_OPTION, OperatorError, emit, to_json
 
 app = typer.Typer(no_args_is_help=True)
+
+# Settings whose values must exist in the tenant's Intacct company.
+CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions", "entity_id"})
 
 
 @app.command("connect")
@@ -112,11 +116,16 @@ def set_settings(
         None, metavar="[NAME=VALUE]...", help="e.g. flows.pull_invoices=false lookback_minutes=30"
     ),
     from_file: Path | None = typer.Option(None, "--file", help="A JSON object of settings to merge in."),
+    no_check: bool = typer.Option(
+        False, "--no-check", help="Do not look accounts, definitions and entity up in Intacct."
+    ),
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Change settings: validated as a whole before anything is saved (values are JSON when
-    they parse as JSON, else text; nested names use dots)."""
-    store = target_of(ctx).store()
+    they parse as JSON, else text; nested names use dots). A change of accounts, transaction
+    definitions or entity is also looked up in the tenant's Intacct company first."""
+    target = target_of(ctx)
+    store = target.store()
     current = store.get_tenant(tenant_id)
     change: dict[str, Any] = {}
     if from_file is not None:
@@ -134,6 +143,12 @@ def set_settings(
         updated = apply_change(current, change)
     except SettingsChangeError as exc:
         raise OperatorError(str(exc)) from None
+    if not no_check and CHECKED_IN_INTACCT & set(change):
+        with tenant_clients(target, updated) as clients:
+            problems = check_intacct(clients.intacct.execute, updated, clients.intacct.credentials.company_id)
+        if problems:
+            listed = "\n  ".join(p.message for p in problems)
+            raise OperatorError(f"not saved; Intacct says:\n  {listed}")
     store.put_tenant(updated)
     data = updated.model_dump(mode="json")
     emit(data, json_output, lambda c: c.print(f"saved settings of {tenant_id}: {', '.join(sorted(change))}"))

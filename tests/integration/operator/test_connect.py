@@ -194,3 +194,29 @@ def test_the_command_asks_for_what_it_lacks(world: World, target: Target) -> Non
     result = invoke(target, "tenant", "connect", NEW, "--company-id", COMPANY_ID)
     assert result.exit_code == 1
     assert "--user-id is needed" in result.output
+
+
+def test_tenant_set_looks_accounts_and_definitions_up_before_saving(world: World, target: Target) -> None:
+    store = target.store()
+    before = store.get_tenant("acme")
+
+    bad = invoke(target, "tenant", "set", "acme", 'invoice_definitions=["Sales Invoice", "Project Invoice"]',
+                 "accounts.revenue_account=4999")  # fmt: skip
+
+    assert bad.exit_code == 1
+    assert "transaction definition 'Project Invoice'" in bad.output
+    assert "GL account 4999" in bad.output
+    assert store.get_tenant("acme") == before
+    good = invoke(target, "tenant", "set", "acme", "accounts.revenue_account=4100")
+    assert good.exit_code == 0, good.output
+    assert store.get_tenant("acme").accounts.revenue_account == "4100"
+
+
+def test_connect_names_a_definition_intacct_does_not_have(world: World, target: Target) -> None:
+    target.store().put_tenant(
+        world.settings.model_copy(update={"tenant_id": NEW, "return_definitions": ["Credit Memo X"]})
+    )
+    result = connect_tenant(target, request())
+    assert [p.message.split(" (")[0] for p in result.problems] == [
+        "Order Entry transaction definition 'Credit Memo X'"
+    ]

@@ -94,7 +94,7 @@ def test_an_unknown_tenant_is_a_message_and_exit_1(target: Target) -> None:
 def test_tenant_set_validates_before_saving(target: Target) -> None:
     store = target.store()
     ok = invoke(target, "tenant", "set", "acme", "flows.pull_invoices=false", "lookback_minutes=30",
-                'invoice_definitions=["Sales Invoice", "Project Invoice"]')  # fmt: skip
+                'invoice_definitions=["Sales Invoice", "Project Invoice"]', "--no-check")  # fmt: skip
     assert ok.exit_code == 0, ok.output
     saved = store.get_tenant("acme")
     assert saved.flows.pull_invoices is False
@@ -110,7 +110,7 @@ def test_tenant_set_validates_before_saving(target: Target) -> None:
         ([], "nothing to change"),
         (['return_definitions=["Sales Invoice"]'], "both an invoice and a return"),
     ):
-        bad = invoke(target, "tenant", "set", "acme", *args)
+        bad = invoke(target, "tenant", "set", "acme", *args, "--no-check")
         assert bad.exit_code == 1, args
         assert expected in bad.output, bad.output
     assert store.get_tenant("acme") == saved  # nothing of the refused changes was saved
@@ -249,3 +249,10 @@ def test_no_stack_is_a_message_not_a_traceback(tmp_path: object, monkeypatch: py
     assert result.exit_code == 1
     assert "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_change_intacct_must_confirm_needs_the_tenants_credentials(target: Target) -> None:
+    result = invoke(target, "tenant", "set", "acme", "accounts.ar_account=1210")
+    assert result.exit_code == 1
+    assert "tenant acme has no secret" in result.output
+    assert target.store().get_tenant("acme").accounts.ar_account == "1200"

@@ -132,11 +132,21 @@ def test_assignments_read_json_values_and_dotted_names() -> None:
     assert parse_assignments(
         ["flows.pull_invoices=false", "name=Acme Corp", "lookback_minutes=15", 'terms={"N30": "Net 30"}']
     ) == {
-        "flows": {"pull_invoices": False},
+        "flows": {"pull_invoices": "false"},
         "name": "Acme Corp",
-        "lookback_minutes": 15,
+        "lookback_minutes": "15",
         "terms": {"N30": "Net 30"},
     }
+    assert parse_assignments(["entity_id=null", "accounts.ar_account=1200"]) == {
+        "entity_id": None,
+        "accounts": {"ar_account": "1200"},
+    }
+    current = TenantSettings(tenant_id="acme")
+    changed = apply_change(current, parse_assignments(["flows.pull_invoices=false", "lookback_minutes=15"]))
+    assert changed.flows.pull_invoices is False
+    assert changed.lookback_minutes == 15
+    with pytest.raises(SettingsChangeError, match="is not valid JSON"):
+        parse_assignments(["terms={oops"])
     for bad in ("novalue", "=1", "a..b=1"):
         with pytest.raises(SettingsChangeError):
             parse_assignments([bad])

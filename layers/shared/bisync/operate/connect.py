@@ -81,7 +81,11 @@ def check_intacct(execute: Execute, settings: TenantSettings, company_id: str) -
     banks = sorted(
         {r.bank_account_id for r in accounts.bank_accounts} | set(filter(None, [accounts.bank_account_id]))
     )
-    lookups = [fn.query("GLACCOUNT", ["ACCOUNTNO"], filter=F.in_("ACCOUNTNO", gl), pagesize=100)]
+    definitions = sorted({*settings.invoice_definitions, *settings.return_definitions})
+    lookups = [
+        fn.query("GLACCOUNT", ["ACCOUNTNO"], filter=F.in_("ACCOUNTNO", gl), pagesize=100),
+        fn.query("SODOCUMENTPARAMS", ["DOCID", "STATUS"], filter=F.in_("DOCID", definitions), pagesize=100),
+    ]
     if banks:
         lookups.append(
             fn.query("CHECKINGACCOUNT", ["BANKACCOUNTID"], filter=F.in_("BANKACCOUNTID", banks), pagesize=100)
@@ -112,8 +116,37 @@ def check_intacct(execute: Execute, settings: TenantSettings, company_id: str) -
             problems.append(Problem(what="intacct", message=f"{obj} could not be read: {_text(error)}"))
     found = outcomes[len(OBJECTS) :]
     problems += _missing(found[0], "ACCOUNTNO", gl, "GL account")
+    if outcomes[list(OBJECTS).index("SODOCUMENT")].done:
+        problems += _definitions(found[1], definitions)
     if banks:
-        problems += _missing(found[1], "BANKACCOUNTID", banks, "bank account")
+        problems += _missing(found[2], "BANKACCOUNTID", banks, "bank account")
+    return problems
+
+
+def _definitions(outcome: Outcome, wanted: list[str]) -> list[Problem]:
+    """The Order Entry transaction definitions the pull reads must exist and be active."""
+    if not outcome.done:
+        return [
+            Problem(
+                what="definition",
+                message=f"the transaction definitions could not be read: {_text(outcome.error)}",
+            )
+        ]
+    status = {str(r.get("DOCID")): str(r.get("STATUS") or "active") for r in outcome.records}
+    problems = []
+    for docid in wanted:
+        if docid not in status:
+            problems.append(
+                Problem(
+                    what="definition",
+                    message=f"Order Entry transaction definition {docid!r} (in the settings) does not exist "
+                    "in Intacct: fix invoice_definitions / return_definitions with `tenant set`",
+                )
+            )
+        elif status[docid].lower() != "active":
+            problems.append(
+                Problem(what="definition", message=f"transaction definition {docid!r} is inactive in Intacct")
+            )
     return problems
 
 

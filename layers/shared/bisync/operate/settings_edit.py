@@ -41,16 +41,23 @@ def apply_change(current: TenantSettings, change: Mapping[str, Any]) -> TenantSe
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
     """`flows.pull_invoices=false accounts.ar_account=1100 invoice_definitions=["Sales Invoice"]`
-    as a nested change. A value is read as JSON when it is JSON, else as a string."""
+    as a nested change."""
     change: dict[str, Any] = {}
     for item in assignments:
         path, sep, raw = item.partition("=")
         if not sep or not path.strip():
             raise SettingsChangeError(f"{item!r} is not NAME=VALUE (e.g. flows.pull_invoices=false)")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
+        value: Any = raw
+        # Text stays text (so `accounts.ar_account=1200` is the account "1200"; the model turns
+        # "30" and "false" into numbers and booleans where it wants them); JSON objects, lists
+        # and quoted strings are read as JSON, and `null` unsets.
+        if raw.strip() == "null":
+            value = None
+        elif raw.lstrip()[:1] in ("{", "[", '"'):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise SettingsChangeError(f"{path}: {raw!r} is not valid JSON") from None
         keys = [k.strip() for k in path.split(".")]
         if any(not k for k in keys):
             raise SettingsChangeError(f"{path!r} is not a setting name")
