@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from bisync.store import TenantNotFoundError
 from blixo_cli import target as targets
-from blixo_cli.commands import errors, status, sync, tenant
+from blixo_cli.commands import dlq, errors, reconcile, status, sync, tenant
 from blixo_cli.context import Options
 from blixo_cli.output import OperatorError
 
@@ -88,7 +88,9 @@ def _options(
 app.add_typer(tenant.app, name="tenant", help="Connect, show and change a tenant.")
 app.add_typer(sync.app, name="sync", help="Queue a pull now, or backfill the push from Blixo.")
 app.add_typer(errors.app, name="errors", help="Open sync errors: list, show, retry, ignore.")
+app.add_typer(dlq.app, name="dlq", help="Dead letters: list, show, replay to their source queue.")
 app.command("status")(status.status)
+app.command("reconcile")(reconcile.reconcile)
 
 
 def main() -> None:

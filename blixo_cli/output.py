@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,7 +16,8 @@ from rich.console import Console
 # typer carries its own copy of click: its ClickException is what its commands print and exit on.
 from typer._click.exceptions import ClickException
 
-console = Console()
+# Piped output (a log, a CI step) is not cut to 80 columns: tables stay one row per record.
+console = Console(width=None if sys.stdout.isatty() else 160)
 # Errors are not wrapped: a script (or a test) reads the message whole.
 err_console = Console(stderr=True, soft_wrap=True)
 
