@@ -286,6 +286,11 @@ def main() -> int:
                 "documents (2 invoices, 1 return) and 1 payment"
             )
             pulled = run_pull(target, store)
+            unsynced = [
+                c for c in made["customer"] if store.mappings.by_intacct(DEMO_TENANT, "customer", c) is None
+            ]
+            if unsynced:
+                raise DemoFailedError(f"the pull did not bring customers {', '.join(unsynced)} to Blixo")
             console.print(f"pull: the pull Lambda wrote {pulled} records to Blixo")
             drain_webhooks(stack.doc)
             wait_for(
@@ -304,13 +309,17 @@ def main() -> int:
         console.print(f"[bold red]demo failed:[/] {exc}")
         return 1
     differences = result.totals.customer_differences + result.totals.document_differences
+    if result.totals.open_errors:
+        console.print(
+            f"[bold red]{result.totals.open_errors} open sync error(s)[/]: `blixo-intacct errors list demo`"
+        )
     console.print(
         "The stack keeps running. Try next: `blixo-intacct status demo`, `blixo-intacct reconcile demo`, "
         f"`blixo-intacct errors list demo`, the Accounting Sync API at {stack.doc.get('api_url', '(see .local/stack.json)')}; "
         "`make down` stops it all."
     )
     console.print(f"demo: {pushed + pulled} records synced, {differences} differences", highlight=False)
-    return 1 if differences else 0
+    return 1 if differences or result.totals.open_errors else 0
 
 
 if __name__ == "__main__":

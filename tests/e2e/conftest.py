@@ -84,6 +84,20 @@ class OnboardedTenant:
     blixo_api_key: str
 
 
+def tests_entity(stack: Stack) -> str | None:
+    """The entity test tenants live in: not the demo tenant's, so what tests push never shows in
+    the demo tenant's reconciliation (tenants share the sandbox company; real ones never do)."""
+    entities = stack.doc["intacct"].get("entities") or [None]
+    return str(entities[-1]) if entities[-1] else None
+
+
+def _secrets(stack: Stack, webhook_secret: str, api_key: str) -> Any:
+    secrets = sandbox_secrets(stack.doc, webhook_secret, api_key)
+    return secrets.model_copy(
+        update={"intacct": secrets.intacct.model_copy(update={"entity_id": tests_entity(stack)})}
+    )
+
+
 @pytest.fixture
 def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
     """Create tenants (settings + secret) with unique ids; their secrets are removed afterwards.
@@ -108,9 +122,9 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
                 tenant_id=tenant_id,
                 name="E2E",
                 flows=flows or Flows(),
-                entity_id=(stack.doc["intacct"].get("entities") or [None])[0],
+                entity_id=tests_entity(stack),
             ),
-            sandbox_secrets(stack.doc, webhook_secret, api_key),
+            _secrets(stack, webhook_secret, api_key),
         )
         created.append((tenant_id, stored.secret_name))
         return OnboardedTenant(tenant_id, webhook_secret, api_key)
