@@ -252,6 +252,12 @@ def run_pull(target: Target, store: SyncStore) -> int:
     return wait_for(finished, "the pull Lambda to finish the run") - 1
 
 
+def check_pulled(store: SyncStore, customers: list[str]) -> None:
+    unsynced = [c for c in customers if store.mappings.by_intacct(DEMO_TENANT, "customer", c) is None]
+    if unsynced:
+        raise DemoFailedError(f"the pull did not bring customers {', '.join(unsynced)} to Blixo")
+
+
 def drain_webhooks(doc: dict[str, object]) -> None:
     """Blixo's webhooks for what the pull wrote are echoes: let them arrive before reconciling."""
     blixo = doc["blixo"]
@@ -286,11 +292,7 @@ def main() -> int:
                 "documents (2 invoices, 1 return) and 1 payment"
             )
             pulled = run_pull(target, store)
-            unsynced = [
-                c for c in made["customer"] if store.mappings.by_intacct(DEMO_TENANT, "customer", c) is None
-            ]
-            if unsynced:
-                raise DemoFailedError(f"the pull did not bring customers {', '.join(unsynced)} to Blixo")
+            check_pulled(store, made["customer"])
             console.print(f"pull: the pull Lambda wrote {pulled} records to Blixo")
             drain_webhooks(stack.doc)
             wait_for(
