@@ -170,8 +170,7 @@ class SyncStore:
             self._table.update_item(
                 Key=key,
                 UpdateExpression="SET lastRunStarted = :s, lastRunFinished = :f, lastOutcome = :o, "
-                "lastProcessed = :n"
-                + (", lastSuccess = :f" if outcome is RunOutcome.SUCCEEDED else ""),
+                "lastProcessed = :n" + (", lastSuccess = :f" if outcome is RunOutcome.SUCCEEDED else ""),
                 ConditionExpression="attribute_not_exists(lastRunFinished) OR lastRunFinished <= :f",
                 ExpressionAttributeValues={
                     ":s": _iso(started),
