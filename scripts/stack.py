@@ -22,7 +22,7 @@ import boto3
 
 import sandbox.blixo as blixo_sandbox
 import sandbox.intacct as intacct_sandbox
-from ops.demo_tenant import ensure_demo_tenant
+from ops.demo_tenant import DEMO_TENANT, ensure_demo_tenant
 from ops.local import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,7 +213,13 @@ def deploy(env: dict[str, str]) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def stack_document(outputs: dict[str, str]) -> dict[str, Any]:
+def api_key_value(key_id: str, env: dict[str, str]) -> str:
+    """The Accounting Sync API key's value (API Gateway generated it; no output can carry it)."""
+    apigateway = boto3.client("apigateway", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION)
+    return str(apigateway.get_api_key(apiKey=key_id, includeValue=True)["value"])
+
+
+def stack_document(outputs: dict[str, str], api_key: str) -> dict[str, Any]:
     endpoint = f"http://{HOST}:{PORTS['ministack']}"
     doc: dict[str, Any] = {
         "aws_endpoint": endpoint,
@@ -231,11 +237,18 @@ def stack_document(outputs: dict[str, str]) -> dict[str, Any]:
         "sync_table": outputs["SyncTableName"],
         "idempotency_table": outputs["IdempotencyTableName"],
         "tenant_secret_prefix": outputs["TenantSecretPrefix"],
+        # The Accounting Sync API (routes under /tenants/{tenantId}/...): a client sends api_key
+        # in the x-api-key header; without it API Gateway answers 403.
+        "api_url": f"{endpoint}/_aws/execute-api/{outputs['AccountingSyncApiId']}/{STAGE}",
+        "api_key": api_key,
+        "tenant_id": DEMO_TENANT,
+        "dashboard": outputs["DashboardName"],
         "functions": {
             "webhook": f"blixo-intacct-{STAGE}-webhook",
             "push": f"blixo-intacct-{STAGE}-push",
             "pull_schedule": f"blixo-intacct-{STAGE}-pull-schedule",
             "pull": f"blixo-intacct-{STAGE}-pull",
+            "api": f"blixo-intacct-{STAGE}-api",
         },
     }
     doc.update(sandbox_entries())
@@ -286,7 +299,7 @@ def up() -> None:
             argv += ["--webhook-retry-delays", LOCAL_WEBHOOK_RETRY_DELAYS]
         start(name, argv, fresh_state=LOCAL / f"{name}.sqlite3")
     outputs = deploy(env)
-    doc = stack_document(outputs)
+    doc = stack_document(outputs, api_key_value(outputs["AccountingSyncApiKeyId"], env))
     STACK_JSON.write_text(json.dumps(doc, indent=2) + "\n")
     demo = ensure_demo_tenant(LocalStack.load(STACK_JSON))
     log(f"demo tenant {demo['tenant_id']} onboarded; Blixo sandbox webhooks -> {demo['webhook_url']}")

@@ -24,6 +24,7 @@ SAMPLES: dict[str, tuple[str, type[BaseModel]]] = {
     "push_sqs_batch.json": ("PushFunction", SqsModel),
     "pull_schedule_event.json": ("PullScheduleFunction", EventBridgeModel),
     "pull_sqs_batch.json": ("PullFunction", SqsModel),
+    "api_get_settings.json": ("AccountingSyncFunction", APIGatewayProxyEventModel),
 }
 DEMO_WEBHOOK_SECRET = "whsec_demo_current"
 
@@ -119,10 +120,22 @@ def test_signature_check_can_fail() -> None:
 
 def test_webhook_sample_matches_the_route(template: Template) -> None:
     event = APIGatewayProxyEventModel.model_validate(load("webhook_invoice_created.json"))
-    ((_, _, route),) = events_of_type(template, "Api")
+    ((_, _, route),) = [e for e in events_of_type(template, "Api") if e[0] == "WebhookFunction"]
     assert event.resource == route["Path"]
     assert event.httpMethod == route["Method"].upper()
     assert event.path == route["Path"].replace("{tenantId}", (event.pathParameters or {})["tenantId"])
+
+
+def test_api_sample_matches_a_route_of_the_api_function(template: Template) -> None:
+    event = APIGatewayProxyEventModel.model_validate(load("api_get_settings.json"))
+    routes = {
+        (e["Path"], e["Method"].upper())
+        for fid, _, e in events_of_type(template, "Api")
+        if fid == "AccountingSyncFunction"
+    }
+    assert (event.resource, event.httpMethod) in routes
+    assert event.path == event.resource.replace("{tenantId}", (event.pathParameters or {})["tenantId"])
+    assert event.requestContext.stage == "dev"
 
 
 def test_push_sample_carries_the_webhook_sample_event() -> None:

@@ -1,4 +1,4 @@
-"""Functions (code, handler, layer), the webhook API route and the hourly schedule."""
+"""Functions (code, handler, layer, log group), the webhook API route and the hourly schedule."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.infrastructure.cfn import (
     ref_target,
     resolve,
     resources,
+    sub_text,
 )
 
 EXPECTED_FUNCTIONS = {
@@ -24,12 +25,13 @@ EXPECTED_FUNCTIONS = {
     "PushFunction": "functions/push/",
     "PullScheduleFunction": "functions/pull_schedule/",
     "PullFunction": "functions/pull/",
+    "AccountingSyncFunction": "functions/api/",
 }
 # Lambda's synchronous invocation payload limit: a larger webhook body never reaches the code.
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
-def test_the_four_functions_of_the_map_exist_with_their_code(template: Template) -> None:
+def test_the_functions_of_the_map_exist_with_their_code(template: Template) -> None:
     assert {fid: props(template, fid).get("CodeUri") for fid in functions(template)} == EXPECTED_FUNCTIONS
 
 
@@ -50,6 +52,18 @@ def test_function_lists_the_shared_layer(template: Template, function_id: str) -
     assert "SharedLayer" in [ref_target(layer) for layer in function_layers(template, function_id)]
 
 
+@pytest.mark.parametrize("function_id", sorted(EXPECTED_FUNCTIONS))
+def test_function_has_its_log_group_with_a_retention(template: Template, function_id: str) -> None:
+    name = sub_text(props(template, function_id)["FunctionName"])
+    groups = {
+        sub_text(props(template, gid)["LogGroupName"]): props(template, gid)
+        for gid in resources(template, "AWS::Logs::LogGroup")
+    }
+    # Lambda writes to /aws/lambda/<name>; a group the template owns there gets a retention.
+    assert f"/aws/lambda/{name}" in groups, f"{function_id}: no log group for {name}"
+    assert groups[f"/aws/lambda/{name}"].get("RetentionInDays") == {"Fn::If": ["IsProd", 90, 14]}
+
+
 def test_shared_layer_builds_from_the_bisync_folder(template: Template) -> None:
     layer = template["Resources"]["SharedLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
@@ -63,20 +77,21 @@ def test_shared_layer_builds_from_the_bisync_folder(template: Template) -> None:
 
 # --- the webhook API ----------------------------------------------------------------------------
 def test_webhook_route_is_post_on_the_rest_api(template: Template) -> None:
-    api_events = events_of_type(template, "Api", "HttpApi")
+    api_events = [e for e in events_of_type(template, "Api", "HttpApi") if e[0] == "WebhookFunction"]
     assert [(fid, e["Path"], e["Method"].lower()) for fid, _, e in api_events] == [
         ("WebhookFunction", "/webhooks/blixo/{tenantId}", "post")
     ]
     _, _, event = api_events[0]
     # An Api event without RestApiId makes SAM create an implicit API that has no throttling.
     api_id = ref_target(event.get("RestApiId"))
+    assert api_id == "WebhookApi"
     assert api_id in resources(template, "AWS::Serverless::Api")
     # ministack serves only REST APIs (architecture.md), and REST is what carries the throttle.
     assert resources(template, "AWS::Serverless::HttpApi") == {}
 
 
-def test_webhook_api_is_throttled(template: Template) -> None:
-    (api_id,) = resources(template, "AWS::Serverless::Api")
+@pytest.mark.parametrize("api_id", ["WebhookApi", "AccountingSyncApi"])
+def test_each_api_is_throttled(template: Template, api_id: str) -> None:
     settings = props(template, api_id).get("MethodSettings", [])
     everything = [s for s in settings if s.get("ResourcePath") == "/*" and s.get("HttpMethod") == "*"]
     assert len(everything) == 1, "no MethodSettings entry covering every route and method"
@@ -88,9 +103,11 @@ def test_webhook_api_is_throttled(template: Template) -> None:
     assert burst >= rate > 0
 
 
-def test_webhook_api_stage_is_the_deployment_stage(template: Template) -> None:
-    (api_id,) = resources(template, "AWS::Serverless::Api")
-    assert ref_target(props(template, api_id).get("StageName")) == "Stage"
+def test_each_api_stage_is_the_deployment_stage(template: Template) -> None:
+    apis = resources(template, "AWS::Serverless::Api")
+    assert set(apis) == {"WebhookApi", "AccountingSyncApi"}
+    for api_id in apis:
+        assert ref_target(props(template, api_id).get("StageName")) == "Stage", api_id
 
 
 def test_webhook_function_gets_the_body_size_limit(template: Template) -> None:

@@ -186,7 +186,7 @@ def secret_statements(template: Template) -> list[Statement]:
 def test_secret_access_is_scoped_to_the_tenant_prefix(template: Template) -> None:
     statements = secret_statements(template)
     readers = {s.path[1] for s in statements}
-    assert readers == {"WebhookFunction", "PushFunction", "PullFunction"}
+    assert readers == {"WebhookFunction", "PushFunction", "PullFunction", "AccountingSyncFunction"}
     for statement in statements:
         assert statement.actions() == ["secretsmanager:GetSecretValue"], statement.where
         assert [sub_text(r) for r in statement.resources()] == [TENANT_SECRET_ARN], statement.where

@@ -51,14 +51,24 @@ def test_unused_parameter_check_detects_one(template: Template) -> None:
 
 def test_outputs_give_the_webhook_url_queue_urls_and_table_names(template: Template) -> None:
     outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
-    (api_id,) = resources(template, "AWS::Serverless::Api")
+    assert "WebhookApi" in resources(template, "AWS::Serverless::Api")
     assert sub_text(outputs["WebhookUrl"]) == (
-        "https://${" + api_id + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}" + WEBHOOK_PATH
+        "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}" + WEBHOOK_PATH
     )
     # !Ref of a queue is its URL, of a table its name.
     by_target = {ref_target(value): name for name, value in outputs.items() if ref_target(value)}
     for resource in ("PushQueue", "PushDLQ", "PullQueue", "PullDLQ", "SyncTable", "IdempotencyTable"):
         assert resource in by_target, f"no output gives {resource}"
+
+
+def test_outputs_give_the_accounting_sync_api_url_and_its_key_id(template: Template) -> None:
+    outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
+    # The operators' CLI reads the output by this exact name.
+    assert sub_text(outputs["AccountingSyncApiUrl"]) == (
+        "https://${AccountingSyncApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
+    )
+    assert ref_target(outputs["AccountingSyncApiId"]) == "AccountingSyncApi"
+    assert ref_target(outputs["AccountingSyncApiKeyId"]) == "AccountingSyncApiKey"
 
 
 # --- samconfig.toml -----------------------------------------------------------------------------

@@ -1,0 +1,548 @@
+"""Accounting Sync API Lambda: what Blixo's "Settings -> Accounting Sync" page reads and does.
+
+A REST API behind API Gateway (an API key and a usage plan): a tenant's settings (read, and
+changed as `tenant set` changes them), its sync status (the figures `status` shows), a pull
+queued now, and its sync errors (list, retry, ignore). The logic is bisync.operate's, shared
+with the `blixo-intacct` command; this handler owns HTTP: routes, validation, status codes
+and bodies. Its OpenAPI document is generated from these routes and models
+(`python -m functions.api.openapi` writes docs/openapi.json).
+
+Never in a response or a log line: a secret, or a value a caller sent (validation errors name
+the field and the rule, not the input).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import SkipJsonSchema
+
+from bisync.aws import SqsQueue, load_tenant_secrets, sqs_client, sync_store
+from bisync.blixo import api as blixo_api
+from bisync.blixo.errors import BlixoError, NotFoundError
+from bisync.config import runtime_config
+from bisync.operate import errors as ops
+from bisync.operate.jobs import JobError, pull_now
+from bisync.operate.settings_edit import PROTECTED, SettingsChangeError, apply_change
+from bisync.operate.status import QueueDepths, StatusReport, status_report
+from bisync.secrets import TenantSecretsError
+from bisync.settings import TENANT_ID_PATTERN, TenantSettings
+from bisync.store import SyncErrorRecord, TenantNotFoundError
+from bisync.sync.jobs import QueueMessage
+from bisync.sync.tenant import blixo_client
+
+logger = Logger()
+
+API_TITLE = "Blixo Accounting Sync API"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "A tenant's Blixo <-> Sage Intacct sync, for Blixo's Settings -> Accounting Sync page: the "
+    "data-flow switches and the other settings, when each flow last synced, a pull queued now, "
+    "and the sync errors with retry and ignore. Every request carries the API key in `x-api-key`."
+)
+API_KEY_SCHEME = "apiKey"
+API_KEY_HEADER = "x-api-key"
+# The queues whose depths the status shows, beside the two the runtime config names.
+PUSH_DLQ_ENV = "PUSH_DLQ_URL"
+BLIXO_TIMEOUT = (3.05, 10.0)  # (connect, read) of the one Blixo read a push retry makes
+PULL_DLQ_ENV = "PULL_DLQ_URL"
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+# ------------------------------------------------------------------ bodies and replies
+class Problem(BaseModel):
+    """Why a request was refused, in words a person can act on."""
+
+    message: str
+
+
+class FieldProblem(BaseModel):
+    """One invalid field: where it is and the rule it breaks (never the value sent)."""
+
+    loc: list[str | int] = Field(description='Where the field is, e.g. ["body", "lookback_minutes"].')
+    msg: str
+    type: str
+
+
+class InvalidRequest(BaseModel):
+    message: str
+    errors: list[FieldProblem]
+
+
+class SettingsView(TenantSettings):
+    """The settings as the API shows them: everything but where the tenant's secret is kept."""
+
+    secret_name: SkipJsonSchema[str] = Field(default="", exclude=True)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # A field left out keeps its current value: the schema has no default to suggest otherwise.
+    schema.pop("default", None)
+
+
+def change_model(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """`model` as a partial change (a JSON merge patch of it): every field may be left out, each
+    keeps its type and constraints, nested models are changes too (they merge key by key), lists
+    and other values replace. Derived from the settings model, so the two cannot drift apart."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in PROTECTED:
+            continue
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = change_model(annotation, f"{annotation.__name__}Change")
+        patch = FieldInfo.merge_field_infos(info, default=None, json_schema_extra=_no_default)
+        patch.default_factory = None
+        patch.annotation = annotation
+        fields[field_name] = (annotation, patch)
+    changed: type[BaseModel] = create_model(
+        name, __config__=ConfigDict(extra="forbid"), __doc__=model.__doc__, **fields
+    )
+    return changed
+
+
+if TYPE_CHECKING:
+
+    class SettingsChange(BaseModel): ...
+
+else:
+    SettingsChange = change_model(TenantSettings, "SettingsChange")
+    SettingsChange.__doc__ = (
+        "The settings to change; any left out keep their value. Nested objects (flows, accounts) "
+        "merge field by field; lists (bank_accounts, definitions) replace. The result is validated "
+        "as a whole before anything is saved."
+    )
+
+
+def _when_given(value_type: Any) -> WithJsonSchema:
+    """The schema of a query parameter that may be left out (its absence is the None): the value
+    type alone, since a query string has no null to send."""
+    return WithJsonSchema(TypeAdapter(value_type).json_schema())
+
+
+Direction = Literal["push", "pull"]
+Level = Literal["error", "warning"]
+
+
+PullFlow = Literal["customers", "invoices", "credit_notes", "payments"]
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flows: list[PullFlow] = Field(
+        default_factory=list, description="Only these pull flows (default: every pull flow that is on)."
+    )
+    since: date | None = Field(
+        default=None,
+        description="A backfill: re-read what changed in Intacct since this day, not since the last run.",
+    )
+
+
+class SyncQueued(BaseModel):
+    queued: bool
+    trigger: str = Field(description="The run's trigger as the status shows it under last_pull.trigger.")
+    scheduled_for: datetime
+    flows: list[str]
+    since: date | None
+
+
+class ErrorList(BaseModel):
+    errors: list[ops.ErrorView]
+
+
+class IgnoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"\S")
+    ] = Field(description="Why the object needs no sync; kept with the error.")
+
+
+# ------------------------------------------------------------------ HTTP errors
+class ApiProblem(Exception):
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Invalid(Exception):
+    """422: values that break a rule; each problem names its field (InvalidRequest)."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+def _reply(status: HTTPStatus, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _api_problem(exc: ApiProblem) -> Response[dict[str, Any]]:
+    return _reply(exc.status, {"message": exc.message})
+
+
+def _invalid(exc: Invalid) -> Response[dict[str, Any]]:
+    return _reply(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": exc.message, "errors": exc.errors})
+
+
+def _field_problems(errors: Any, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
+    # Only where and what: pydantic's `input` (and `ctx`, which can quote it) never leave here.
+    return [
+        {
+            "loc": [*prefix, *(e.get("loc") or ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
+
+
+def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _reply(HTTPStatus.BAD_REQUEST, {"message": "the body is not valid JSON"})
+    return _invalid(Invalid("the request is not valid", _field_problems(errors)))
+
+
+# Registered by call, not as decorators: Powertools' decorator is untyped.
+app.exception_handler(ApiProblem)(_api_problem)
+app.exception_handler(Invalid)(_invalid)
+app.exception_handler(RequestValidationError)(_invalid_request)
+
+
+def _responses(ok: HTTPStatus, description: str, *refusals: HTTPStatus) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its own, the refusals it can answer, and API Gateway's
+    403 for a missing or wrong API key."""
+    texts = {
+        HTTPStatus.BAD_REQUEST: "The body is not valid JSON.",
+        HTTPStatus.FORBIDDEN: "No API key, or not a key of this API (answered by API Gateway).",
+        HTTPStatus.NOT_FOUND: "No such tenant (or no such sync error).",
+        HTTPStatus.CONFLICT: "Not possible in the tenant's current state; the message says why.",
+        HTTPStatus.BAD_GATEWAY: "Blixo did not answer the read a retry needs; try again later.",
+        HTTPStatus.SERVICE_UNAVAILABLE: "The tenant's Blixo connection is not configured yet.",
+    }
+    found: dict[int, Any] = {ok.value: {"description": description}}
+    for status in (HTTPStatus.FORBIDDEN, *refusals):
+        found[status.value] = {
+            "description": texts[status],
+            "content": {content_types.APPLICATION_JSON: {"model": Problem}},
+        }
+    found[HTTPStatus.UNPROCESSABLE_ENTITY.value] = {
+        "description": "Invalid values: each names its field and the rule it breaks.",
+        "content": {content_types.APPLICATION_JSON: {"model": InvalidRequest}},
+    }
+    return found
+
+
+# ------------------------------------------------------------------ helpers
+def _tenant(tenant_id: str) -> TenantSettings:
+    logger.append_keys(tenant_id=tenant_id)
+    # An id that cannot be a tenant's is unknown, not invalid: no lookup with a malformed key.
+    if not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise ApiProblem(HTTPStatus.NOT_FOUND, "no such tenant")
+    try:
+        return sync_store().get_tenant(tenant_id)
+    except TenantNotFoundError:
+        raise ApiProblem(HTTPStatus.NOT_FOUND, "no such tenant") from None
+
+
+def queue_depths() -> QueueDepths:
+    """SQS's approximate counts of the four queues (the same figures `blixo-intacct status` reads)."""
+    config = runtime_config()
+    urls = _dlq_urls()
+
+    def read(url: str) -> tuple[int, int]:
+        attrs = sqs_client().get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0)), int(
+            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+        )
+
+    push, push_flight = read(config.push_queue_url)
+    pull, pull_flight = read(config.pull_queue_url)
+    push_dlq, push_dlq_flight = read(urls[0])
+    pull_dlq, pull_dlq_flight = read(urls[1])
+    return QueueDepths(
+        push=push,
+        push_in_flight=push_flight,
+        push_dlq=push_dlq + push_dlq_flight,
+        pull=pull,
+        pull_in_flight=pull_flight,
+        pull_dlq=pull_dlq + pull_dlq_flight,
+    )
+
+
+@lru_cache(maxsize=1)
+def _dlq_urls() -> tuple[str, str]:
+    # The template sets both for this function (the runtime config names only the two queues).
+    return os.environ[PUSH_DLQ_ENV], os.environ[PULL_DLQ_ENV]
+
+
+@contextmanager
+def blixo_reader(tenant_id: str) -> Iterator[ops.FetchBlixo]:
+    """Reads a Blixo record's raw JSON with the tenant's own key (None when it is gone)."""
+    try:
+        # Bounded well inside API Gateway's 29 s integration timeout.
+        client = blixo_client(
+            load_tenant_secrets(tenant_id), runtime_config(), timeout=BLIXO_TIMEOUT, max_retries=1
+        )
+    except TenantSecretsError as exc:
+        # No traceback: the detail says which secret and why, secret-free; a trace adds nothing.
+        logger.error("tenant secret unavailable", extra={"detail": str(exc)})  # noqa: TRY400
+        raise ApiProblem(
+            HTTPStatus.SERVICE_UNAVAILABLE, "the tenant's Blixo connection is not set up"
+        ) from None
+
+    def fetch(object_type: str, object_id: str) -> dict[str, Any] | None:
+        try:
+            kind = blixo_api.ResourceKind(object_type)
+        except ValueError:
+            return None
+        try:
+            data = client.get_data(blixo_api.object_path(kind, object_id))
+        except NotFoundError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    try:
+        yield fetch
+    except BlixoError as exc:
+        logger.warning("Blixo read for a retry failed", extra={"error": type(exc).__name__})
+        raise ApiProblem(HTTPStatus.BAD_GATEWAY, "Blixo could not be read; try again later") from None
+    finally:
+        client.close()
+
+
+def _error_record(tenant_id: str, object_type: str, object_id: str) -> SyncErrorRecord:
+    logger.append_keys(object_type=object_type, object_id=object_id)
+    record = sync_store().errors.get(tenant_id, object_type, object_id)
+    if record is None:
+        raise ApiProblem(HTTPStatus.NOT_FOUND, "no such sync error (it may have synced since)")
+    return record
+
+
+def _sender(queue_url: str) -> Callable[[QueueMessage], None]:
+    queue = SqsQueue(queue_url)
+
+    def send(message: QueueMessage) -> None:
+        queue.send(message)
+
+    return send
+
+
+# ------------------------------------------------------------------ routes
+@app.get(
+    "/tenants/<tenantId>/settings",
+    summary="The tenant's settings",
+    operation_id="getSettings",
+    responses=_responses(HTTPStatus.OK, "The settings.", HTTPStatus.NOT_FOUND),
+)
+def get_settings(tenantId: str) -> SettingsView:
+    return SettingsView.model_validate(_tenant(tenantId).model_dump())
+
+
+@app.patch(
+    "/tenants/<tenantId>/settings",
+    summary="Change the tenant's settings",
+    description="Merges the change into the current settings and validates the whole before saving "
+    "(as `blixo-intacct tenant set` does). Nothing is saved when anything is invalid.",
+    operation_id="changeSettings",
+    responses=_responses(
+        HTTPStatus.OK, "The settings as saved.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND
+    ),
+)
+def change_settings(
+    tenantId: str,
+    change: Annotated[SettingsChange, Body()],
+) -> SettingsView:
+    current = _tenant(tenantId)
+    fields = change.model_dump(mode="json", exclude_unset=True)
+    try:
+        updated = apply_change(current, fields)
+    except ValidationError as exc:
+        problems = _field_problems(exc.errors(include_input=False), ("body",))
+        raise Invalid("the settings would not be valid", problems) from None
+    except SettingsChangeError as exc:
+        raise Invalid(str(exc), [{"loc": ["body"], "msg": str(exc), "type": "settings_change"}]) from None
+    sync_store().put_tenant(updated)
+    logger.info("settings changed", extra={"fields": sorted(fields)})
+    return SettingsView.model_validate(updated.model_dump())
+
+
+@app.get(
+    "/tenants/<tenantId>/status",
+    summary="When each flow last synced, the open errors, and the queues",
+    description="The figures `blixo-intacct status TENANT` shows: per flow its switch, last run, "
+    "outcome, last success and records; the next scheduled pull; the queue and DLQ depths.",
+    operation_id="getStatus",
+    responses=_responses(HTTPStatus.OK, "The status.", HTTPStatus.NOT_FOUND),
+)
+def get_status(tenantId: str) -> StatusReport:
+    settings = _tenant(tenantId)
+    return status_report([settings], sync_store(), now=datetime.now(UTC), queues=queue_depths())
+
+
+@app.post(
+    "/tenants/<tenantId>/sync",
+    summary="Queue a pull now ('Sync now')",
+    description="The hourly schedule's job, on demand (optionally some flows, or a backfill since a "
+    "day). The run shows in the status as last_pull once the pull Lambda has started it.",
+    operation_id="syncNow",
+    status_code=HTTPStatus.ACCEPTED,
+    responses=_responses(
+        HTTPStatus.ACCEPTED, "Queued.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT
+    ),
+)
+def sync_now(
+    tenantId: str,
+    request: Annotated[SyncRequest | None, Body()] = None,
+) -> SyncQueued:
+    settings = _tenant(tenantId)
+    wanted = request or SyncRequest()
+    if not settings.pull_enabled:
+        raise ApiProblem(HTTPStatus.CONFLICT, "every pull flow is off: turn one on in the settings first")
+    try:
+        job = pull_now(tenantId, flows=wanted.flows, since=wanted.since)
+    except JobError as exc:
+        raise Invalid(str(exc), [{"loc": ["body"], "msg": str(exc), "type": "job"}]) from None
+    SqsQueue(runtime_config().pull_queue_url).send(job.to_message())
+    trigger = f"{job.trigger}:{job.scheduled_for.isoformat()}"
+    logger.info("pull queued", extra={"trigger": trigger, "flows": wanted.flows})
+    return SyncQueued(
+        queued=True,
+        trigger=trigger,
+        scheduled_for=job.scheduled_for,
+        flows=list(wanted.flows),
+        since=wanted.since,
+    )
+
+
+@app.get(
+    "/tenants/<tenantId>/errors",
+    summary="The tenant's open sync errors, newest first",
+    operation_id="listErrors",
+    responses=_responses(HTTPStatus.OK, "The errors, each with a hint.", HTTPStatus.NOT_FOUND),
+)
+def list_errors(
+    tenantId: str,
+    *,
+    direction: Annotated[Direction | None, _when_given(Direction), Query(description="push or pull.")] = None,
+    object_type: Annotated[
+        str | None,
+        _when_given(Annotated[str, Field(max_length=64)]),
+        Query(max_length=64, description="customer, invoice, credit_note, payment ..."),
+    ] = None,
+    level: Annotated[Level | None, _when_given(Level), Query(description="error or warning.")] = None,
+    contains: Annotated[
+        str | None,
+        _when_given(Annotated[str, Field(max_length=200)]),
+        Query(max_length=200, description="Only errors whose message contains this text."),
+    ] = None,
+    include_ignored: Annotated[bool, Query(description="Ignored errors too.")] = False,
+) -> ErrorList:
+    _tenant(tenantId)
+    flt = ops.ErrorFilter(direction, object_type, level, contains, include_ignored)
+    return ErrorList(errors=[ops.view(r) for r in ops.find(sync_store().errors, tenantId, flt)])
+
+
+@app.post(
+    "/tenants/<tenantId>/errors/<objectType>/<objectId>/retry",
+    summary="Sync the object again",
+    description="A push error re-sends the Blixo record as it is now; a pull error re-reads the "
+    "Intacct record. Both go through the queues and writers the sync uses.",
+    operation_id="retryError",
+    status_code=HTTPStatus.ACCEPTED,
+    responses=_responses(
+        HTTPStatus.ACCEPTED,
+        "Queued.",
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.BAD_GATEWAY,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    ),
+)
+def retry_error(tenantId: str, objectType: str, objectId: str) -> ops.RetryResult:
+    _tenant(tenantId)
+    record = _error_record(tenantId, objectType, objectId)
+    config = runtime_config()
+    send_push, send_pull = _sender(config.push_queue_url), _sender(config.pull_queue_url)
+    if record.direction == "push":
+        with blixo_reader(tenantId) as fetch:
+            (result,) = ops.retry([record], fetch_blixo=fetch, send_push=send_push, send_pull=send_pull)
+    else:
+        (result,) = ops.retry(
+            [record], fetch_blixo=lambda _t, _i: None, send_push=send_push, send_pull=send_pull
+        )
+    logger.info("sync error retried", extra={"queued": result.queued, "direction": result.direction})
+    if not result.queued:
+        raise ApiProblem(HTTPStatus.CONFLICT, result.detail)
+    return result
+
+
+@app.post(
+    "/tenants/<tenantId>/errors/<objectType>/<objectId>/ignore",
+    summary="Close the error with a reason",
+    description="It leaves the open list; a later failure of the object opens it again.",
+    operation_id="ignoreError",
+    responses=_responses(HTTPStatus.OK, "The error, ignored.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND),
+)
+def ignore_error(
+    tenantId: str,
+    objectType: str,
+    objectId: str,
+    request: Annotated[IgnoreRequest, Body()],
+) -> ops.ErrorView:
+    _tenant(tenantId)
+    _error_record(tenantId, objectType, objectId)
+    record = sync_store().errors.ignore(tenantId, objectType, objectId, request.reason)
+    if record is None:
+        raise ApiProblem(HTTPStatus.NOT_FOUND, "no such sync error (it may have synced since)")
+    logger.info("sync error ignored")
+    return ops.view(record)
+
+
+# ------------------------------------------------------------------ the handler and the document
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document of the routes above (docs/openapi.json is this, committed)."""
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        security_schemes={API_KEY_SCHEME: APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header)},
+        security=[{API_KEY_SCHEME: []}],
+    )
