@@ -13,6 +13,7 @@ the field and the rule, not the input).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -232,25 +234,47 @@ def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
     return _invalid(Invalid("the request is not valid", _field_problems(errors)))
 
 
+def reject_unknown_query(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """A query parameter the route does not have is refused (422), not ignored: a misspelt filter
+    (`directon=push`) would otherwise answer as if no filter had been asked for."""
+    route = router.context["_route"]
+    known = {param.alias for param in route.dependant.query_params}
+    event = router.current_event
+    given = set(event.query_string_parameters or {}) | set(event.multi_value_query_string_parameters or {})
+    unknown = sorted(given - known)
+    if unknown:
+        problems = [
+            {"loc": ["query", name[:64]], "msg": "not a parameter of this route", "type": "extra_forbidden"}
+            for name in unknown
+        ]
+        raise Invalid("the request is not valid", problems)
+    return next_middleware(router)
+
+
 # Registered by call, not as decorators: Powertools' decorator is untyped.
 app.exception_handler(ApiProblem)(_api_problem)
 app.exception_handler(Invalid)(_invalid)
 app.exception_handler(RequestValidationError)(_invalid_request)
+app.use(middlewares=[reject_unknown_query])
 
 
 def _responses(ok: HTTPStatus, description: str, *refusals: HTTPStatus) -> dict[int, Any]:
     """The OpenAPI responses of a route: its own, the refusals it can answer, and API Gateway's
-    403 for a missing or wrong API key."""
+    own: 403 for a missing or wrong API key, 429 over the usage plan's rate."""
     texts = {
         HTTPStatus.BAD_REQUEST: "The body is not valid JSON.",
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "A body in another media type than application/json.",
         HTTPStatus.FORBIDDEN: "No API key, or not a key of this API (answered by API Gateway).",
+        HTTPStatus.TOO_MANY_REQUESTS: "Over the usage plan's rate for the key (answered by API Gateway); retry shortly.",
         HTTPStatus.NOT_FOUND: "No such tenant (or no such sync error).",
         HTTPStatus.CONFLICT: "Not possible in the tenant's current state; the message says why.",
         HTTPStatus.BAD_GATEWAY: "Blixo did not answer the read a retry needs; try again later.",
         HTTPStatus.SERVICE_UNAVAILABLE: "The tenant's Blixo connection is not configured yet.",
     }
     found: dict[int, Any] = {ok.value: {"description": description}}
-    for status in (HTTPStatus.FORBIDDEN, *refusals):
+    if HTTPStatus.BAD_REQUEST in refusals:  # a route that reads a body
+        refusals = (*refusals, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    for status in (HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS, *refusals):
         found[status.value] = {
             "description": texts[status],
             "content": {content_types.APPLICATION_JSON: {"model": Problem}},
@@ -532,8 +556,25 @@ def ignore_error(
 
 
 # ------------------------------------------------------------------ the handler and the document
+def unsupported_body(event: dict[str, Any]) -> bool:
+    """A body in a media type other than JSON, the only one the routes read. (Powertools would try
+    to parse a form or multipart body itself, and fail on a malformed one with a 500.)"""
+    if not event.get("body"):
+        return False
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type not in ("", content_types.APPLICATION_JSON)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if unsupported_body(event):
+        return {
+            "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps({"message": "send the body as application/json"}),
+            "isBase64Encoded": False,
+        }
     return app.resolve(event, context)
 
 

@@ -255,3 +255,15 @@ def test_ignore_of_no_such_error_is_404(call: Call, world: World) -> None:
     reply = call("POST", f"{ERRORS}/invoice/inv_404/ignore", body={"reason": "gone"})
     assert reply.status == 404
     assert world.store.errors.get(TENANT, "invoice", "inv_404") is None
+
+
+def test_an_unknown_query_parameter_is_422_not_ignored(call: Call, world: World) -> None:
+    open_errors(world)
+
+    reply = call("GET", ERRORS, query={"directon": "pull"})
+
+    assert reply.status == 422
+    assert reply.body["errors"] == [
+        {"loc": ["query", "directon"], "msg": "not a parameter of this route", "type": "extra_forbidden"}
+    ]
+    assert call("GET", f"/tenants/{TENANT}/settings", query={"verbose": "1"}).status == 422

@@ -56,8 +56,8 @@ def test_every_operation_documents_its_refusals() -> None:
     for path, item in paths.items():
         for method, operation in item.items():
             responses: dict[str, object] = operation["responses"]  # type: ignore[assignment]
-            assert {"403", "422"} <= set(responses), (method, path)
+            assert {"403", "422", "429"} <= set(responses), (method, path)
             if "{tenantId}" in path:
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:
-                assert "400" in responses, (method, path)
+                assert {"400", "415"} <= set(responses), (method, path)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bisync.settings import TenantSettings
-from tests.unit.api.conftest import SECRET_PREFIX, TENANT, Call, World
+from functions.api import app as api
+from tests.unit.api.conftest import SAMPLE, SECRET_PREFIX, TENANT, Call, LambdaContext, World, rest_event
 
 SETTINGS = f"/tenants/{TENANT}/settings"
 
@@ -133,25 +134,42 @@ def test_a_body_that_is_not_an_object_is_422(call: Call) -> None:
 
 
 def test_the_change_model_follows_the_settings_model() -> None:
-    from functions.api.app import SettingsChange
-
-    fields = set(SettingsChange.model_fields)
+    fields = set(api.SettingsChange.model_fields)
     assert fields == set(TenantSettings.model_fields) - {"tenant_id", "secret_name"}
-    assert all(not f.is_required() for f in SettingsChange.model_fields.values())
-    flows = SettingsChange.model_fields["flows"].annotation
+    assert all(not f.is_required() for f in api.SettingsChange.model_fields.values())
+    flows = api.SettingsChange.model_fields["flows"].annotation
     assert isinstance(flows, type)
     assert set(flows.model_fields) == set(TenantSettings.model_fields["flows"].annotation.model_fields)  # type: ignore[union-attr]
 
 
 def test_a_change_is_logged_by_field_names_only(call: Call, caplog: pytest.LogCaptureFixture) -> None:
-    from functions.api.app import logger
-
     with caplog.at_level("INFO"):
         call("PATCH", SETTINGS, body={"accounts": {"ar_account": "ACCT-7781"}})
 
-    lines = [json.loads(logger.registered_formatter.format(r)) for r in caplog.records]
+    lines = [json.loads(api.logger.registered_formatter.format(r)) for r in caplog.records]
     changed = [line for line in lines if line.get("message") == "settings changed"]
     assert changed
     assert changed[0]["fields"] == ["accounts"]
     assert changed[0]["tenant_id"] == TENANT
     assert all("ACCT-7781" not in json.dumps(line) for line in lines)
+
+
+@pytest.mark.parametrize(
+    "media_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_a_body_in_another_media_type_is_415(call: Call, world: World, media_type: str) -> None:
+    before = world.store.get_tenant(TENANT)
+    event = rest_event("PATCH", SETTINGS, raw_body='{"enabled": false}')
+    event["headers"]["Content-Type"] = media_type
+    result = api.lambda_handler(event, LambdaContext())  # type: ignore[arg-type]
+
+    assert result["statusCode"] == 415
+    assert json.loads(result["body"]) == {"message": "send the body as application/json"}
+    assert world.store.get_tenant(TENANT) == before
+
+
+def test_the_sample_event_reads_the_sample_tenants_settings(world: World) -> None:
+    result = api.lambda_handler(SAMPLE, LambdaContext())  # type: ignore[arg-type]
+
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"])["tenant_id"] == SAMPLE["pathParameters"]["tenantId"] == TENANT
