@@ -116,9 +116,10 @@ def push(
     start = _date(since, "--since")
     assert start is not None
     moment = datetime.combine(start, datetime.min.time(), UTC)
-    before = store.get_cursor(tenant_id, "push").processed
     sender = QueueSender(target.client("sqs"), target.push_queue_url)
+    started = datetime.now(UTC)
     sent: dict[str, int] = {}
+    records: list[tuple[str, str, str]] = []
     with tenant_clients(target, settings) as clients, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} queued"),
         console=console, disable=json_output,
@@ -131,17 +132,16 @@ def push(
                 sender.send(job.to_message())
                 kind = job.event_type.split(".", 1)[0]
                 sent[kind] = sent.get(kind, 0) + 1
+                record = job.event()["data"]["object"]
+                records.append((kind, str(record["id"]), str(record.get("updatedAt") or "")))
                 bar.update(task, advance=1, description=f"queuing {kind}s")
         except JobError as exc:
             raise OperatorError(str(exc)) from None
     total = sum(sent.values())
     data: dict[str, object] = {"queued": sent, "total": total}
     if wait and total:
-        processed = _follow_push(target, tenant_id, before, total, timeout, quiet=json_output)
-        open_errors = [
-            e for e in store.errors.list(tenant_id) if e.direction == "push" and e.level.value == "error"
-        ]
-        data.update(processed=processed, open_errors=len(open_errors))
+        synced, errored = _follow_push(target, tenant_id, records, started, timeout, quiet=json_output)
+        data.update(synced=synced, open_errors=errored)
     emit(
         data,
         json_output,
@@ -157,24 +157,58 @@ def push(
 
 
 def _follow_push(
-    target: Target, tenant_id: str, before: int, total: int, timeout: int, *, quiet: bool
-) -> int:
+    target: Target,
+    tenant_id: str,
+    sent: list[tuple[str, str, str]],
+    started: datetime,
+    timeout: int,
+    *,
+    quiet: bool,
+) -> tuple[int, int]:
+    """Until every record sent is synced at (at least) the version sent, or has a sync error:
+    (synced, errored). A record already synced before is done at once (its job is a no-op)."""
     store = target.store()
     deadline = time.monotonic() + timeout
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task("pushing to Intacct", total=total)
-        while time.monotonic() < deadline:
-            done = store.get_cursor(tenant_id, "push").processed - before
-            bar.update(task, completed=min(done, total))
-            queue = depths(target)
-            if done >= total and queue.push + queue.push_in_flight == 0:
-                return done
-            time.sleep(1.0)
-    raise OperatorError(f"the push did not finish within {timeout}s: `blixo-intacct status {tenant_id}`")
+    pending = {(t, i): v for t, i, v in sent}
+    synced = errored = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, disable=quiet) as bar:  # fmt: skip
+        task = bar.add_task("pushing to Intacct", total=len(sent))
+        while pending and time.monotonic() < deadline:
+            # Only errors of this backfill: an older one of the same record says nothing yet.
+            errors = {
+                (e.object_type, e.object_id)
+                for e in store.errors.list(tenant_id)
+                if e.direction == "push" and e.last_seen >= started
+            }
+            for object_type in {t for t, _ in pending}:
+                ids = [i for t, i in pending if t == object_type]
+                links = store.mappings.many_by_blixo(tenant_id, object_type, ids)
+                for object_id in ids:
+                    link = links.get(object_id)
+                    if link is not None and _at_least(link.source_version, pending[(object_type, object_id)]):
+                        synced += 1
+                        del pending[(object_type, object_id)]
+                    elif (object_type, object_id) in errors:
+                        errored += 1
+                        del pending[(object_type, object_id)]
+            bar.update(task, completed=synced + errored)
+            if pending:
+                time.sleep(1.0)
+    if pending:
+        raise OperatorError(
+            f"{len(pending)} record(s) not synced within {timeout}s: `blixo-intacct status {tenant_id}`"
+        )
+    return synced, errored
+
+
+def _at_least(synced: str | None, sent: str) -> bool:
+    """The mapping's source version is the one sent or a later one (a record without a version
+    is done once it is linked)."""
+    if synced is None or not sent:
+        return True
+    try:
+        return datetime.fromisoformat(synced.replace("Z", "+00:00")) >= datetime.fromisoformat(
+            sent.replace("Z", "+00:00")
+        )
+    except ValueError:
+        return synced >= sent

@@ -110,6 +110,7 @@ def test_push_backfill_sends_blixo_history_and_waits_for_it(stack: Stack, tenant
 
     assert result["queued"] == {"customer": 1, "invoice": 1}
     assert result["open_errors"] == 0
+    assert result["synced"] == 2
     store = stack.store()
     assert store.mappings.by_blixo(tenant["id"], "customer", customer["id"]) is not None
 

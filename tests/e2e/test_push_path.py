@@ -33,7 +33,7 @@ def customer_event(event_id: str, customer_id: str) -> bytes:
 
 def test_signed_webhook_reaches_the_push_lambda(stack: Stack, onboard) -> None:
     tenant = onboard()
-    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_1")
+    body = customer_event(f"evt_{uuid.uuid4().hex}", f"cus_e2e_1_{uuid.uuid4().hex[:8]}")
 
     reply = requests.post(
         stack.webhook_url(tenant.tenant_id),
@@ -57,7 +57,7 @@ def test_signed_webhook_reaches_the_push_lambda(stack: Stack, onboard) -> None:
 
 def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard) -> None:
     tenant = onboard()
-    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_dup")
+    body = customer_event(f"evt_{uuid.uuid4().hex}", f"cus_e2e_dup_{uuid.uuid4().hex[:8]}")
     headers = {"Content-Type": "application/json", "X-Blixo-Signature": sign(body, tenant.webhook_secret)}
 
     for _ in range(2):
@@ -71,7 +71,7 @@ def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard)
     )
     # A second, separate event (another customer) is the marker that the queue has moved past
     # the duplicate.
-    marker = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_marker")
+    marker = customer_event(f"evt_{uuid.uuid4().hex}", f"cus_e2e_marker_{uuid.uuid4().hex[:8]}")
     requests.post(
         stack.webhook_url(tenant.tenant_id),
         data=marker,
@@ -91,7 +91,7 @@ def test_the_same_event_delivered_twice_is_processed_once(stack: Stack, onboard)
 
 def test_bad_signature_and_unknown_tenant_are_refused(stack: Stack, onboard) -> None:
     tenant = onboard()
-    body = customer_event(f"evt_{uuid.uuid4().hex}", "cus_e2e_2")
+    body = customer_event(f"evt_{uuid.uuid4().hex}", f"cus_e2e_2_{uuid.uuid4().hex[:8]}")
 
     forged = requests.post(
         stack.webhook_url(tenant.tenant_id),

@@ -103,7 +103,7 @@ class TenantSettings(BaseModel):
     # Intacct multi-entity: the entity (LOCATIONENTITY) the tenant's records live in.
     entity_id: str | None = None
     # The Intacct company's base currency; documents in another currency name a rate type.
-    base_currency: str = Field(default="USD", min_length=3, max_length=3)
+    base_currency: str = Field(default="USD", min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
     exchange_rate_type: str = Field(default=DEFAULT_EXCHANGE_RATE_TYPE, min_length=1)
     # Blixo payment terms -> Intacct term names (a term not listed is sent as Blixo names it).
     terms: dict[str, str] = Field(default_factory=dict)

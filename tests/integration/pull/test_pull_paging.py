@@ -226,3 +226,19 @@ def test_a_backfill_cut_by_the_time_limit_continues_from_its_checkpoint(world: W
     assert len(numbers) == len(set(numbers)) == 25
     # It read from the checkpoint: not the first pages again.
     assert report.rows["CUSTOMER"] <= 25 - written + 10
+
+
+def test_a_flow_that_finds_nothing_new_still_records_that_it_ran(world: World) -> None:
+    """The settings page shows each flow's last sync: a quiet flow has one too."""
+    report = pull_report(job(), world.aws.store, open_session=session(world, 100))
+    assert report.run.outcome.value == "succeeded"
+    for flow in ("customers", "invoices", "credit_notes", "payments"):
+        cursor = world.aws.store.get_cursor(TENANT, f"pull:{flow}")
+        finished = report.run.finished_at
+        assert finished is not None
+        # The store keeps milliseconds.
+        assert cursor.last_run_finished == finished.replace(
+            microsecond=finished.microsecond // 1000 * 1000
+        ), flow
+        assert cursor.last_success == cursor.last_run_finished, flow
+        assert cursor.last_processed == 0

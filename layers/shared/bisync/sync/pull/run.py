@@ -164,15 +164,17 @@ def pull_report(
     )
     for spec in flows:
         counts = ctx.counts.get(spec.name)
-        if counts is not None:
-            store.record_flow_activity(
-                settings.tenant_id,
-                cursor_flow(spec),
-                started=started,
-                finished=run.finished_at,
-                outcome=RunOutcome.PARTIAL if counts.failed else RunOutcome.SUCCEEDED,
-                processed=counts.written,
-            )
+        if counts is None and report.continued:
+            continue  # not reached before the run handed over to its continuation
+        # A flow that found nothing new ran too: its "last synced" moves (the settings page shows it).
+        store.record_flow_activity(
+            settings.tenant_id,
+            cursor_flow(spec),
+            started=started,
+            finished=run.finished_at,
+            outcome=RunOutcome.PARTIAL if counts is not None and counts.failed else RunOutcome.SUCCEEDED,
+            processed=counts.written if counts is not None else 0,
+        )
     report.requests = reader.stats.requests
     report.rows = dict(reader.stats.rows)
     return report
