@@ -47,7 +47,13 @@ def ensure_demo_tenant(stack: LocalStack) -> dict[str, str]:
     target = from_stack_file(STACK_JSON)
     result = connect_tenant(
         target,
-        ConnectRequest(tenant_id=DEMO_TENANT, name="Demo Co (local)", webhook_secret=DEMO_WEBHOOK_SECRET),
+        ConnectRequest(
+            tenant_id=DEMO_TENANT,
+            name="Demo Co (local)",
+            # The sandbox company has several entities: the demo tenant lives in the first.
+            entity_id=(stack.doc["intacct"].get("entities") or [None])[0],
+            webhook_secret=DEMO_WEBHOOK_SECRET,
+        ),
     )
     if not result.saved:
         problems = "; ".join(p.message for p in result.problems)

@@ -64,7 +64,7 @@ def test_connect_stores_the_tenant_and_subscribes_its_webhook(stack: Stack, tena
     assert "Traceback" not in wrong.stderr
 
 
-def test_status_settings_and_sync_now(tenant: dict[str, Any]) -> None:
+def test_status_settings_and_sync_now(stack: Stack, tenant: dict[str, Any]) -> None:
     report = run_json("status", tenant["id"])
     [mine] = report["tenants"]
     assert mine["tenant_id"] == tenant["id"]
@@ -84,7 +84,9 @@ def test_status_settings_and_sync_now(tenant: dict[str, Any]) -> None:
     flows = {f["flow"]: f for f in after["flows"]}
     assert flows["pull:customers"]["last_outcome"] == "succeeded"
     assert flows["pull:customers"]["last_success"] is not None
-    assert after["last_pull"]["trigger"].startswith("operator:")
+    # (The hourly schedule may have run for this tenant too, meanwhile: another test fires it.)
+    runs = stack.store().list_runs(tenant["id"])
+    assert any(r.trigger.startswith("operator:") and r.outcome.value == "succeeded" for r in runs)
     assert run_json("errors", "list", tenant["id"]) == []
 
 

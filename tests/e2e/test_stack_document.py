@@ -62,3 +62,13 @@ def test_the_blixo_sandbox_accepts_the_recorded_key(stack: Stack) -> None:
     assert page.per_page == 1
     refused = requests.get(f"{blixo['url']}/customers", auth=("wrong-key", ""), timeout=10)
     assert refused.status_code == 401
+
+
+def test_make_up_connected_the_demo_tenant_with_every_flow_on(stack: Stack) -> None:
+    assert stack.doc["tenant_id"] == stack.doc["demo_tenant"]["tenant_id"] == "demo"
+    settings = stack.store().get_tenant(stack.doc["tenant_id"])
+    assert all(settings.flows.model_dump().values())
+    assert settings.enabled
+    # The sandbox company has entities: the demo tenant lives in the first.
+    assert settings.entity_id == stack.doc["intacct"]["entities"][0]
+    assert settings.secret_name.startswith(stack.doc["tenant_secret_prefix"])

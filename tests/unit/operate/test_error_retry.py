@@ -108,3 +108,7 @@ def test_hints_name_the_way_out() -> None:
         record("payment", "1", "push", message="odd", level=ErrorLevel.WARNING)
     )
     assert "then retry" in hint(record("payment", "1", "push", message="something else"))
+    located = hint(
+        record("invoice", "1", "push", message="Location is required on line 1 for a multi-entity company")
+    )
+    assert "--entity" in located

@@ -30,6 +30,11 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ("waiting:", "it waits for the records it depends on; each pull retries it by itself"),
     ("is not in blixo", "the customer is not synced yet: retry after the customers flow has run"),
     ("period", "the Intacct period is closed: reopen it, or date the record in an open period"),
+    (
+        "location is required",
+        "a multi-entity company needs a location: connect the tenant to its entity "
+        "(`tenant connect --entity`) or set accounts.location_id",
+    ),
     ("account", "check the account mappings: `blixo-intacct tenant show` / `tenant set accounts.*`"),
     ("permission", "the Intacct web-services user lacks a permission for this module"),
     ("authentication", "the tenant's credentials were refused: run `tenant connect` again"),
