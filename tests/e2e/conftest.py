@@ -84,7 +84,7 @@ class OnboardedTenant:
     blixo_api_key: str
 
 
-def tests_entity(stack: Stack) -> str | None:
+def entity_for_tests(stack: Stack) -> str | None:
     """The entity test tenants live in: not the demo tenant's, so what tests push never shows in
     the demo tenant's reconciliation (tenants share the sandbox company; real ones never do)."""
     entities = stack.doc["intacct"].get("entities") or [None]
@@ -94,7 +94,7 @@ def tests_entity(stack: Stack) -> str | None:
 def _secrets(stack: Stack, webhook_secret: str, api_key: str) -> Any:
     secrets = sandbox_secrets(stack.doc, webhook_secret, api_key)
     return secrets.model_copy(
-        update={"intacct": secrets.intacct.model_copy(update={"entity_id": tests_entity(stack)})}
+        update={"intacct": secrets.intacct.model_copy(update={"entity_id": entity_for_tests(stack)})}
     )
 
 
@@ -122,7 +122,7 @@ def onboard(stack: Stack) -> Iterator[Callable[..., OnboardedTenant]]:
                 tenant_id=tenant_id,
                 name="E2E",
                 flows=flows or Flows(),
-                entity_id=tests_entity(stack),
+                entity_id=entity_for_tests(stack),
             ),
             _secrets(stack, webhook_secret, api_key),
         )

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import Stack, tests_entity
+from tests.e2e.conftest import Stack, entity_for_tests
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def tenant(stack: Stack) -> Any:
     requests.post(admin, json={"apiKey": api_key}, timeout=10).raise_for_status()
     connected = run(
         "tenant", "connect", tenant_id, "--blixo-api-key", api_key, "--name", "CLI Co",
-        "--entity", str(tests_entity(stack)), "--json",
+        "--entity", str(entity_for_tests(stack)), "--json",
     )  # fmt: skip
     assert connected.returncode == 0, connected.stderr + connected.stdout
     yield {"id": tenant_id, "api_key": api_key, "connect": json.loads(connected.stdout)}

@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from bisync.settings import Flows
-from tests.e2e.conftest import Stack, eventually, tests_entity
+from tests.e2e.conftest import Stack, entity_for_tests, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +72,7 @@ def test_intacct_records_reach_blixo_after_a_scheduled_pull(stack: Stack, onboar
     # (the schedule's job id is per tenant and hour).
     tenant = onboard()
     demo = tenant.tenant_id
-    intacct = stack.intacct_client(entity=tests_entity(stack))
+    intacct = stack.intacct_client(entity=entity_for_tests(stack))
     tag = uuid.uuid4().hex[:6].upper()
     day = datetime.now(UTC).date()
     intacct.run(
