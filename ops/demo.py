@@ -21,7 +21,6 @@ from typing import TypeVar
 
 import requests
 from pydantic import SecretStr
-from rich.console import Console
 
 from bisync.blixo import api
 from bisync.blixo import models as bm
@@ -36,12 +35,12 @@ from bisync.store import SyncStore
 from blixo_cli.commands.reconcile import render as render_reconciliation
 from blixo_cli.commands.status import render as render_status
 from blixo_cli.context import tenant_clients
+from blixo_cli.output import console
 from blixo_cli.queues import QueueSender, depths
 from blixo_cli.target import Target, from_stack_file
 from ops.demo_tenant import DEMO_TENANT, ensure_demo_tenant
 from ops.local import STACK_JSON, LocalStack
 
-console = Console()
 T = TypeVar("T")
 
 
