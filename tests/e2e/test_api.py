@@ -21,7 +21,7 @@ from ops.demo_tenant import sandbox_secrets
 from ops.onboarding import onboard_tenant
 from tests.conftest import ROOT
 from tests.e2e.conftest import OnboardedTenant, Stack, eventually
-from tests.e2e.conftest import tests_entity as e2e_entity
+from tests.e2e.conftest import entity_for_tests as e2e_entity
 
 pytestmark = pytest.mark.e2e
 
