@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bisync.operate.status import QueueDepths
+from bisync.queues import queue_depths
 from bisync.sync.jobs import QueueMessage
 from blixo_cli.target import Target
 
@@ -26,26 +27,10 @@ class QueueSender:
 
 
 def depths(target: Target) -> QueueDepths:
-    sqs = target.client("sqs")
-
-    def read(url: str) -> tuple[int, int]:
-        attrs = sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs.get("ApproximateNumberOfMessages", 0)), int(
-            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-        )
-
-    push, push_flight = read(target.push_queue_url)
-    pull, pull_flight = read(target.pull_queue_url)
-    push_dlq, push_dlq_flight = read(target.push_dlq_url)
-    pull_dlq, pull_dlq_flight = read(target.pull_dlq_url)
-    return QueueDepths(
-        push=push,
-        push_in_flight=push_flight,
-        push_dlq=push_dlq + push_dlq_flight,
-        pull=pull,
-        pull_in_flight=pull_flight,
-        pull_dlq=pull_dlq + pull_dlq_flight,
+    return queue_depths(
+        target.client("sqs"),
+        push=target.push_queue_url,
+        push_dlq=target.push_dlq_url,
+        pull=target.pull_queue_url,
+        pull_dlq=target.pull_dlq_url,
     )

@@ -51,6 +51,7 @@ from bisync.operate import errors as ops
 from bisync.operate.jobs import JobError, pull_now
 from bisync.operate.settings_edit import PROTECTED, SettingsChangeError, apply_change
 from bisync.operate.status import QueueDepths, StatusReport, status_report
+from bisync.queues import queue_depths as read_queue_depths
 from bisync.secrets import TenantSecretsError
 from bisync.settings import TENANT_ID_PATTERN, TenantSettings
 from bisync.store import SyncErrorRecord, TenantNotFoundError
@@ -301,28 +302,13 @@ def _tenant(tenant_id: str) -> TenantSettings:
 def queue_depths() -> QueueDepths:
     """SQS's approximate counts of the four queues (the same figures `blixo-intacct status` reads)."""
     config = runtime_config()
-    urls = _dlq_urls()
-
-    def read(url: str) -> tuple[int, int]:
-        attrs = sqs_client().get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs.get("ApproximateNumberOfMessages", 0)), int(
-            attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-        )
-
-    push, push_flight = read(config.push_queue_url)
-    pull, pull_flight = read(config.pull_queue_url)
-    push_dlq, push_dlq_flight = read(urls[0])
-    pull_dlq, pull_dlq_flight = read(urls[1])
-    return QueueDepths(
-        push=push,
-        push_in_flight=push_flight,
-        push_dlq=push_dlq + push_dlq_flight,
-        pull=pull,
-        pull_in_flight=pull_flight,
-        pull_dlq=pull_dlq + pull_dlq_flight,
+    push_dlq, pull_dlq = _dlq_urls()
+    return read_queue_depths(
+        sqs_client(),
+        push=config.push_queue_url,
+        push_dlq=push_dlq,
+        pull=config.pull_queue_url,
+        pull_dlq=pull_dlq,
     )
 
 
