@@ -13,6 +13,7 @@ the field and the rule, not the input).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -46,6 +47,7 @@ from pydantic.json_schema import SkipJsonSchema
 from bisync.aws import SqsQueue, load_tenant_secrets, sqs_client, sync_store
 from bisync.blixo import api as blixo_api
 from bisync.blixo.errors import BlixoError, NotFoundError
+from bisync.blixo.webhooks import MalformedPayload, parse_strict_json
 from bisync.config import runtime_config
 from bisync.operate import errors as ops
 from bisync.operate.jobs import JobError, pull_now
@@ -552,15 +554,49 @@ def unsupported_body(event: dict[str, Any]) -> bool:
     return media_type not in ("", content_types.APPLICATION_JSON)
 
 
+# A settings change or a reason is a few KiB at most.
+MAX_BODY_BYTES = 65_536
+
+
+def _refusal(status: HTTPStatus, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def body_problem(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Bodies refused before routing: too large, or JSON no client should send (deep nesting,
+    lone surrogates, duplicate keys), so none reaches the models or the store."""
+    body = event.get("body")
+    if not body:
+        return None
+    raw = (
+        base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode("utf-8", "surrogatepass")
+    )
+    if len(raw) > MAX_BODY_BYTES:
+        return _refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        parse_strict_json(raw)
+    except MalformedPayload as exc:
+        # Only the body's JSON syntax and shape: route validation gives the field errors.
+        text = str(exc)
+        if "is not valid JSON" in text or "not UTF-8" in text:
+            return _refusal(HTTPStatus.BAD_REQUEST, "the body is not valid JSON")
+        if "must be a JSON object" not in text:
+            return _refusal(HTTPStatus.BAD_REQUEST, f"the body is not acceptable JSON: {text}")
+    return None
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if unsupported_body(event):
-        return {
-            "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps({"message": "send the body as application/json"}),
-            "isBase64Encoded": False,
-        }
+        return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
+    refused = body_problem(event)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)
 
 
