@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from bisync.operate.backfill import backfill_jobs, raw_records
 from bisync.operate.jobs import PULL_FLOW_NAMES, PUSH_TYPES, JobError, pull_now
-from bisync.store.models import RunOutcome, SyncRun
+from bisync.store.models import Mapping, Origin, RunOutcome, SyncRun
 from blixo_cli.context import target_of, tenant_clients
 from blixo_cli.output import JSON_OPTION, OperatorError, console, emit
 from blixo_cli.queues import QueueSender, depths
@@ -46,6 +46,8 @@ def now(
     """Queue a pull run for TENANT now (the hourly schedule's job, on demand)."""
     target = target_of(ctx)
     settings = target.store().get_tenant(tenant_id)
+    if not settings.enabled:
+        raise OperatorError(f"{tenant_id} is disabled: `tenant set {tenant_id} enabled=true` first")
     if not settings.pull_enabled:
         raise OperatorError(f"every pull flow of {tenant_id} is off: turn one on with `tenant set`")
     try:
@@ -111,6 +113,8 @@ def push(
     target = target_of(ctx)
     store = target.store()
     settings = store.get_tenant(tenant_id)
+    if not settings.enabled:
+        raise OperatorError(f"{tenant_id} is disabled: `tenant set {tenant_id} enabled=true` first")
     if not settings.push_enabled:
         raise OperatorError(f"every push flow of {tenant_id} is off: turn one on with `tenant set`")
     start = _date(since, "--since")
@@ -185,7 +189,7 @@ def _follow_push(
                 links = store.mappings.many_by_blixo(tenant_id, object_type, ids)
                 for object_id in ids:
                     link = links.get(object_id)
-                    if link is not None and _at_least(link.source_version, pending[(object_type, object_id)]):
+                    if link is not None and _done(link, pending[(object_type, object_id)], started):
                         synced += 1
                         del pending[(object_type, object_id)]
                     elif (object_type, object_id) in errors:
@@ -201,14 +205,25 @@ def _follow_push(
     return synced, errored
 
 
-def _at_least(synced: str | None, sent: str) -> bool:
-    """The mapping's source version is the one sent or a later one (a record without a version
-    is done once it is linked)."""
-    if synced is None or not sent:
+def _done(link: Mapping, sent: str, started: datetime) -> bool:
+    """The record is synced as sent: its link was written by this backfill (a void, say), or it
+    records the version sent or a later one; a record the pull brought is Intacct's, and its
+    push is a no-op."""
+    if link.origin is Origin.INTACCT:
+        return True
+    if link.updated_at is not None and _aware(link.updated_at) >= started:
+        return True
+    if link.source_version is None or not sent:
         return True
     try:
-        return datetime.fromisoformat(synced.replace("Z", "+00:00")) >= datetime.fromisoformat(
-            sent.replace("Z", "+00:00")
-        )
+        return _aware(_moment(link.source_version)) >= _aware(_moment(sent))
     except ValueError:
-        return synced >= sent
+        return link.source_version >= sent
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

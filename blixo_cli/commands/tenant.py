@@ -18,7 +18,7 @@ from blixo_cli.output import JSON_OPTION, OperatorError, emit, to_json
 app = typer.Typer(no_args_is_help=True)
 
 # Settings whose values must exist in the tenant's Intacct company.
-CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions", "entity_id"})
+CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions"})
 
 
 @app.command("connect")
@@ -84,7 +84,8 @@ def connect(
 
 def _render_connect(console: Console, result: ConnectResult, check_only: bool) -> None:
     if result.problems:
-        console.print(f"[bold red]{result.tenant_id} is not connected[/]; nothing was stored:")
+        what = "the checks failed" if check_only else "is not connected"
+        console.print(f"[bold red]{result.tenant_id}: {what}[/]; nothing was stored:")
         for problem in result.problems:
             console.print(f"  - {problem.message}", highlight=False)
         return
@@ -122,8 +123,9 @@ def set_settings(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Change settings: validated as a whole before anything is saved (values are JSON when
-    they parse as JSON, else text; nested names use dots). A change of accounts, transaction
-    definitions or entity is also looked up in the tenant's Intacct company first."""
+    they parse as JSON, else text; nested names use dots). A change of accounts or transaction
+    definitions is also looked up in the tenant's Intacct company first; the entity is changed
+    with `tenant connect --entity`."""
     target = target_of(ctx)
     store = target.store()
     current = store.get_tenant(tenant_id)
@@ -140,6 +142,11 @@ def set_settings(
         change.update(parse_assignments(assignments or []))
         if not change:
             raise OperatorError("nothing to change: pass NAME=VALUE pairs or --file")
+        if "entity_id" in change:
+            # The entity is where the tenant signs in: part of its credentials, checked there.
+            raise OperatorError(
+                f"the entity is set by `blixo-intacct tenant connect {tenant_id} --entity ID`"
+            )
         updated = apply_change(current, change)
     except SettingsChangeError as exc:
         raise OperatorError(str(exc)) from None

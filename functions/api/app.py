@@ -50,6 +50,7 @@ from bisync.blixo.errors import BlixoError, NotFoundError
 from bisync.blixo.webhooks import MalformedPayload, parse_strict_json
 from bisync.config import runtime_config
 from bisync.operate import errors as ops
+from bisync.operate.connect import check_intacct
 from bisync.operate.jobs import JobError, pull_now
 from bisync.operate.settings_edit import PROTECTED, SettingsChangeError, apply_change
 from bisync.operate.status import QueueDepths, StatusReport, status_report
@@ -58,7 +59,7 @@ from bisync.secrets import TenantSecretsError
 from bisync.settings import TENANT_ID_PATTERN, TenantSettings
 from bisync.store import SyncErrorRecord, TenantNotFoundError
 from bisync.sync.jobs import QueueMessage
-from bisync.sync.tenant import blixo_client
+from bisync.sync.tenant import blixo_client, intacct_client
 
 logger = Logger()
 
@@ -406,9 +407,38 @@ def change_settings(
         raise Invalid("the settings would not be valid", problems) from None
     except SettingsChangeError as exc:
         raise Invalid(str(exc), [{"loc": ["body"], "msg": str(exc), "type": "settings_change"}]) from None
+    if "entity_id" in fields and fields["entity_id"] != current.entity_id:
+        msg = (
+            "the entity is where the tenant signs in: change it with `blixo-intacct tenant connect --entity`"
+        )
+        raise Invalid(msg, [{"loc": ["body", "entity_id"], "msg": msg, "type": "settings_change"}])
+    checked = sorted(CHECKED_IN_INTACCT & set(fields))
+    if checked:
+        missing = intacct_problems(updated)
+        if missing:
+            raise Invalid(
+                "Intacct does not have what the settings name",
+                [{"loc": ["body", checked[0]], "msg": m, "type": "intacct_lookup"} for m in missing],
+            )
     sync_store().put_tenant(updated)
     logger.info("settings changed", extra={"fields": sorted(fields)})
     return SettingsView.model_validate(updated.model_dump())
+
+
+# Settings whose values must exist in the tenant's Intacct company (as `tenant set` checks).
+CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions"})
+
+
+def intacct_problems(settings: TenantSettings) -> list[str]:
+    """The accounts and definitions the settings name that the tenant's company lacks."""
+    try:
+        secrets = load_tenant_secrets(settings.tenant_id)
+    except TenantSecretsError:
+        raise ApiProblem(HTTPStatus.SERVICE_UNAVAILABLE, "the tenant's credentials cannot be read") from None
+    client = intacct_client(
+        settings, secrets, runtime_config(), slots=sync_store().slots, deadline_seconds=20.0
+    )
+    return [p.message for p in check_intacct(client.execute, settings, secrets.intacct.company_id)]
 
 
 @app.get(

@@ -86,7 +86,12 @@ def test_a_crash_between_two_pages_resumes_without_duplicates(world: World) -> N
         pull_report(job(), world.aws.store, open_session=session(world, 10, crash))
     partial = customer_numbers(world)
     assert 10 <= len(partial) < 25
-    assert world.aws.store.get_cursor(TENANT, cursor_flow(CUSTOMERS)).high_water is not None
+    failed = world.aws.store.get_cursor(TENANT, cursor_flow(CUSTOMERS))
+    assert failed.high_water is not None
+    # The status shows the failure on the flow, not the run before it.
+    assert failed.last_outcome is not None
+    assert failed.last_outcome.value == "failed"
+    assert failed.last_success is None
     pull_report(job(), world.aws.store, open_session=session(world, 10))
     numbers = customer_numbers(world)
     assert len(numbers) == len(set(numbers)) == 25

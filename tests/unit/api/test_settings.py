@@ -59,9 +59,40 @@ def test_an_empty_change_saves_the_settings_unchanged(call: Call, world: World) 
 
 
 def test_null_clears_a_setting_that_may_be_empty(call: Call, world: World) -> None:
-    world.store.put_tenant(world.store.get_tenant(TENANT).model_copy(update={"entity_id": "E100"}))
-    assert call("PATCH", SETTINGS, body={"entity_id": None}).status == 200
-    assert world.store.get_tenant(TENANT).entity_id is None
+    from datetime import date
+
+    world.store.put_tenant(world.store.get_tenant(TENANT).model_copy(update={"start_date": date(2026, 1, 1)}))
+    assert call("PATCH", SETTINGS, body={"start_date": None}).status == 200
+    assert world.store.get_tenant(TENANT).start_date is None
+
+
+def test_the_entity_is_changed_by_connect_not_here(call: Call, world: World) -> None:
+    reply = call("PATCH", SETTINGS, body={"entity_id": "E200"})
+    assert reply.status == 422
+    assert "tenant connect --entity" in reply.body["message"]
+    assert world.store.get_tenant(TENANT).entity_id != "E200"
+
+
+def test_accounts_and_definitions_are_looked_up_in_intacct_first(
+    call: Call, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+
+    def lookup(settings: object) -> list[str]:
+        seen.append(settings)
+        return ["GL account 4999 (in the account mappings) does not exist in Intacct"]
+
+    monkeypatch.setattr(api, "intacct_problems", lookup)
+    before = world.store.get_tenant(TENANT)
+    reply = call("PATCH", SETTINGS, body={"accounts": {"revenue_account": "4999"}})
+    assert reply.status == 422
+    assert reply.body["errors"][0]["loc"] == ["body", "accounts"]
+    assert "GL account 4999" in reply.body["errors"][0]["msg"]
+    assert world.store.get_tenant(TENANT) == before
+    assert len(seen) == 1
+    # A change Intacct has nothing to say about is not looked up.
+    assert call("PATCH", SETTINGS, body={"lookback_minutes": 15}).status == 200
+    assert len(seen) == 1
 
 
 def assert_refused(reply_body: dict[str, object], raw: str, *, loc: list[object], sent: str) -> None:

@@ -256,3 +256,26 @@ def test_a_change_intacct_must_confirm_needs_the_tenants_credentials(target: Tar
     assert result.exit_code == 1
     assert "tenant acme has no secret" in result.output
     assert target.store().get_tenant("acme").accounts.ar_account == "1200"
+
+
+def test_each_push_flow_shows_its_own_last_run(target: Target) -> None:
+    store = target.store()
+    store.record_flow_activity(
+        "acme", "push:invoice", started=NOW, finished=NOW, outcome=RunOutcome.PARTIAL, processed=3
+    )
+    store.record_flow_activity(
+        "acme", "push:payment", started=NOW, finished=NOW, outcome=RunOutcome.SUCCEEDED, processed=2
+    )
+
+    [tenant] = json.loads(invoke(target, "status", "acme", "--json").output)["tenants"]
+
+    flows = {f["flow"]: f for f in tenant["flows"]}
+    assert flows["push:invoices"]["last_outcome"] == "partial"
+    assert flows["push:invoices"]["records_last_run"] == 3
+    assert flows["push:customers"]["last_outcome"] is None
+    # A convenience fee travels with its payment.
+    assert (
+        flows["push:convenience_fees"]["last_outcome"]
+        == flows["push:payments"]["last_outcome"]
+        == "succeeded"
+    )

@@ -55,13 +55,15 @@ def test_a_pushed_record_is_a_valid_event_with_its_exact_amounts() -> None:
     assert isinstance(event.object, Invoice)
     assert event.object.total == Decimal("12345678901234567.89")
     assert job.customer_id == "cus_1"
-    # Per record version: the same version queued twice is one SQS message.
-    again = push_record("acme", "invoice", INVOICE, reason="backfill", now=NOW.replace(hour=11))
-    assert again.to_message().deduplication_id == job.to_message().deduplication_id
-    newer = push_record(
-        "acme", "invoice", {**INVOICE, "updatedAt": "2026-12-01T00:00:00Z"}, reason="backfill"
+    # Within one request a record version is one SQS message; a later request (after a fix)
+    # is never dropped as a duplicate.
+    first = push_record("acme", "invoice", INVOICE, reason="backfill", request="r1")
+    second = push_record(
+        "acme", "invoice", INVOICE, reason="backfill", now=NOW.replace(hour=11), request="r1"
     )
-    assert newer.to_message().deduplication_id != job.to_message().deduplication_id
+    assert first.to_message().deduplication_id == second.to_message().deduplication_id
+    again = push_record("acme", "invoice", INVOICE, reason="retry", now=NOW)
+    assert again.to_message().deduplication_id != job.to_message().deduplication_id
     assert job.to_message().group_id == "acme:cus_1"
 
 

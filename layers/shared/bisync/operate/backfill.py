@@ -1,10 +1,11 @@
 """`sync push --since`: Blixo records changed since a date, sent through the push path as if
 their webhooks had just arrived. Everything already synced is a no-op there (mappings and
-hashes), so a backfill can be run again safely; the jobs' ids are per record version, so the
-same backfill queued twice within SQS's deduplication window is sent once."""
+hashes), so a backfill can be run again safely, at once after fixing a cause too (each run's
+jobs carry their own request id, so SQS's deduplication window never drops a later run)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -60,8 +61,10 @@ def backfill_jobs(
     unknown = [t for t in wanted if t not in PUSH_TYPES]
     if unknown:
         raise JobError(f"unknown type {', '.join(unknown)}: use {', '.join(PUSH_TYPES)}")
+    # One backfill's jobs share a request id: within it each record version goes once.
+    request = uuid.uuid4().hex[:12]
     for object_type in ORDER:
         if object_type not in wanted:
             continue
         for record in records(object_type, since):
-            yield push_record(tenant_id, object_type, record, reason="backfill", now=now)
+            yield push_record(tenant_id, object_type, record, reason="backfill", now=now, request=request)

@@ -91,6 +91,7 @@ def push_record(
     reason: str,
     now: datetime | None = None,
     action: str = "updated",
+    request: str | None = None,
 ) -> PushJob:
     """A push job for a Blixo record as it is now, shaped like its webhook event. The writers
     decide create or update from the mapping, so a record already synced is a no-op."""
@@ -101,8 +102,10 @@ def push_record(
         raise JobError(f"the {object_type} has no id")
     moment = now or datetime.now(UTC)
     version = str(record.get("updatedAt") or moment.isoformat())
-    # Deduplicated per record version: queuing the same backfill twice sends it once.
-    event_id = f"{reason}:{object_type}:{object_id}:{version}"
+    # One id per request: an operator who fixed a cause (a mapping, an account) and asks again
+    # within SQS's 5-minute deduplication window must not be dropped as a duplicate. A repeat
+    # is harmless: the writers skip what is already synced.
+    event_id = f"{reason}:{object_type}:{object_id}:{version}:{request or uuid.uuid4().hex[:12]}"
     event = {
         EVENT_ID_KEY: event_id,
         EVENT_TYPE_KEY: f"{object_type}.{action}",

@@ -11,6 +11,9 @@ from bisync.settings import TenantSettings
 
 # Not an operator's to change here: the tenant's identity and where its secret lives.
 PROTECTED = frozenset({"tenant_id", "secret_name"})
+# Settings objects whose fields merge one by one; every other value (lists, the terms map)
+# is replaced whole, so `terms={}` clears the terms.
+MERGED = frozenset({"flows", "accounts"})
 
 
 class SettingsChangeError(ValueError):
@@ -35,7 +38,11 @@ def apply_change(current: TenantSettings, change: Mapping[str, Any]) -> TenantSe
     touched = PROTECTED & set(change)
     if touched:
         raise SettingsChangeError(f"{', '.join(sorted(touched))} cannot be changed")
-    merged = merge(current.model_dump(mode="json"), change)
+    base = current.model_dump(mode="json")
+    merged = {**base, **{k: v for k, v in change.items() if k not in MERGED}}
+    for key in MERGED & set(change):
+        value = change[key]
+        merged[key] = merge(base[key], value) if isinstance(value, Mapping) else value
     return TenantSettings.model_validate(merged)
 
 

@@ -17,13 +17,14 @@ from bisync.store.models import FlowCursor, RunOutcome, SyncErrorRecord, SyncRun
 from bisync.sync.pull.run import FLOWS, PULL_FLOW, cursor_flow
 
 PUSH_FLOW = "push"
-# The push flows' switches and the object type their sync errors carry.
+# The push flows' switches, the object type their sync errors carry, and the event type whose
+# batches they ride in (a convenience fee travels with its payment).
 PUSH_SWITCHES = (
-    ("customers", "push_customers", "customer"),
-    ("invoices", "push_invoices", "invoice"),
-    ("credit_notes", "push_credit_notes", "credit_note"),
-    ("payments", "push_payments", "payment"),
-    ("convenience_fees", "push_convenience_fees", "convenience_fee"),
+    ("customers", "push_customers", "customer", "customer"),
+    ("invoices", "push_invoices", "invoice", "invoice"),
+    ("credit_notes", "push_credit_notes", "credit_note", "credit_note"),
+    ("payments", "push_payments", "payment", "payment"),
+    ("convenience_fees", "push_convenience_fees", "convenience_fee", "payment"),
 )
 
 
@@ -107,11 +108,10 @@ def tenant_status(settings: TenantSettings, store: StatusStore, now: datetime) -
         flows.append(
             _flow(cursor, f"pull:{spec.name}", PULL_FLOW, enabled, by_flow[(PULL_FLOW, spec.object_type)])
         )
-    # The push counts per batch, not per object type: each push flow shows the push's timing.
-    push = store.get_cursor(settings.tenant_id, PUSH_FLOW)
-    for name, flag, object_type in PUSH_SWITCHES:
+    for name, flag, object_type, event_kind in PUSH_SWITCHES:
+        cursor = store.get_cursor(settings.tenant_id, f"{PUSH_FLOW}:{event_kind}")
         enabled = settings.enabled and bool(getattr(settings.flows, flag))
-        flows.append(_flow(push, f"push:{name}", PUSH_FLOW, enabled, by_flow[(PUSH_FLOW, object_type)]))
+        flows.append(_flow(cursor, f"push:{name}", PUSH_FLOW, enabled, by_flow[(PUSH_FLOW, object_type)]))
     runs = [r for r in store.list_runs(settings.tenant_id, limit=20) if r.kind == PULL_FLOW]
     return TenantStatus(
         tenant_id=settings.tenant_id,

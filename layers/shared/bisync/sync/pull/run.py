@@ -145,6 +145,17 @@ def pull_report(
         run.outcome = RunOutcome.FAILED
         run.counts = _counts(ctx, reader)
         store.put_run(run)
+        # The status shows the failure on every flow of the run (their last success stays).
+        for flow in (PULL_FLOW, *(cursor_flow(spec) for spec in flows)):
+            counts = ctx.counts.get(flow.removeprefix(f"{PULL_FLOW}:"))
+            store.record_flow_activity(
+                settings.tenant_id,
+                flow,
+                started=started,
+                finished=run.finished_at,
+                outcome=RunOutcome.FAILED,
+                processed=counts.written if counts is not None else 0,
+            )
         raise
     finally:
         ctx.close()

@@ -93,14 +93,21 @@ def process_push_batch(
         if known:
             for outcome in known:
                 _record(store, outcome, now())
-            store.record_flow_activity(
-                tenant_id,
-                PUSH_FLOW,
-                started=started,
-                finished=now(),
-                outcome=_run_outcome(known),
-                processed=sum(1 for o in known if o.result is not None and o.result.wrote),
-            )
+            finished = now()
+            # The whole push, and each object type's own line (the status shows one per flow).
+            groups: dict[str, list[MessageOutcome]] = {PUSH_FLOW: known}
+            for outcome in known:
+                kind = outcome.job.event_type.split(".", 1)[0]
+                groups.setdefault(f"{PUSH_FLOW}:{kind}", []).append(outcome)
+            for flow, members in groups.items():
+                store.record_flow_activity(
+                    tenant_id,
+                    flow,
+                    started=started,
+                    finished=finished,
+                    outcome=_run_outcome(members),
+                    processed=sum(1 for o in members if o.result is not None and o.result.wrote),
+                )
     order = {m.message_id: i for i, m in enumerate(messages)}
     report.outcomes.sort(key=lambda o: order[o.message_id])
     return report
