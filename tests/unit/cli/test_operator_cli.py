@@ -279,3 +279,14 @@ def test_each_push_flow_shows_its_own_last_run(target: Target) -> None:
         == flows["push:payments"]["last_outcome"]
         == "succeeded"
     )
+
+
+def test_the_entity_is_changed_by_connect_and_a_disabled_tenant_says_so(target: Target) -> None:
+    entity = invoke(target, "tenant", "set", "acme", "entity_id=E999", "--no-check")
+    assert entity.exit_code == 1
+    assert "tenant connect acme --entity" in entity.output
+    assert target.store().get_tenant("acme").entity_id is None
+    invoke(target, "tenant", "set", "acme", "enabled=false", "--no-check")
+    off = invoke(target, "sync", "now", "acme")
+    assert off.exit_code == 1
+    assert "acme is disabled" in off.output

@@ -159,3 +159,9 @@ def test_assignments_read_json_values_and_dotted_names() -> None:
 def test_the_next_pull_is_the_next_top_of_the_hour() -> None:
     assert next_hour(NOW) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     assert next_hour(datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def test_maps_other_than_flows_and_accounts_are_replaced_whole() -> None:
+    current = TenantSettings(tenant_id="acme", terms={"net30": "N30", "net60": "N60"})
+    assert apply_change(current, {"terms": {}}).terms == {}
+    assert apply_change(current, {"terms": {"due": "Due on receipt"}}).terms == {"due": "Due on receipt"}
