@@ -73,7 +73,7 @@ def test_settings_round_trip(api: Api, stack: Stack, onboard: Callable[..., Onbo
     assert before.json()["flows"]["push_payments"] is True
     assert "secret_name" not in before.json()
 
-    changed = api("PATCH", path, json={"flows": {"push_payments": False}, "accounts": {"ar_account": "1210"}})
+    changed = api("PATCH", path, json={"flows": {"push_payments": False}, "accounts": {"ar_account": "1010"}})
 
     assert changed.status_code == 200, changed.text
     assert changed.json()["flows"]["push_payments"] is False
@@ -82,7 +82,7 @@ def test_settings_round_trip(api: Api, stack: Stack, onboard: Callable[..., Onbo
     assert after == changed.json()
     stored = stack.store().get_tenant(tenant)  # what the push and pull Lambdas read
     assert stored.flows.push_payments is False
-    assert stored.accounts.ar_account == "1210"
+    assert stored.accounts.ar_account == "1010"
     assert stored.secret_name  # untouched
 
 

@@ -220,3 +220,11 @@ def test_connect_names_a_definition_intacct_does_not_have(world: World, target: 
     assert [p.message.split(" (")[0] for p in result.problems] == [
         "Order Entry transaction definition 'Credit Memo X'"
     ]
+
+
+def test_a_setting_intacct_cannot_carry_is_refused_plainly(world: World, target: Target) -> None:
+    result = invoke(target, "tenant", "set", "acme", 'invoice_definitions=["Sales\\u0013Invoice"]')
+    assert result.exit_code == 1
+    assert "U+0013" in result.output
+    assert "Traceback" not in result.output
+    assert target.store().get_tenant("acme").invoice_definitions == ["Sales Invoice"]

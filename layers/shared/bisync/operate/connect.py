@@ -15,6 +15,7 @@ from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
 from bisync.intacct.errors import AuthenticationError, IntacctError
 from bisync.intacct.filters import F
+from bisync.intacct.xml import XmlValueError, check_text
 from bisync.settings import TenantSettings
 
 # The objects the flows read and write, and the Intacct module each belongs to.
@@ -82,6 +83,16 @@ def check_intacct(execute: Execute, settings: TenantSettings, company_id: str) -
         {r.bank_account_id for r in accounts.bank_accounts} | set(filter(None, [accounts.bank_account_id]))
     )
     definitions = sorted({*settings.invoice_definitions, *settings.return_definitions})
+    # A character Intacct's XML cannot carry: no such account or definition can exist there.
+    unsendable = []
+    for label, values in (("account", [*gl, *banks]), ("transaction definition", definitions)):
+        for value in values:
+            try:
+                check_text(value, label)
+            except XmlValueError as exc:
+                unsendable.append(Problem(what="account", message=f"a mapped {exc}"))
+    if unsendable:
+        return unsendable
     lookups = [
         fn.query("GLACCOUNT", ["ACCOUNTNO"], filter=F.in_("ACCOUNTNO", gl), pagesize=100),
         fn.query("SODOCUMENTPARAMS", ["DOCID", "STATUS"], filter=F.in_("DOCID", definitions), pagesize=100),
