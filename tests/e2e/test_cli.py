@@ -115,6 +115,13 @@ def test_push_backfill_sends_blixo_history_and_waits_for_it(stack: Stack, tenant
     assert result["synced"] == 2
     store = stack.store()
     assert store.mappings.by_blixo(tenant["id"], "customer", customer["id"]) is not None
+    # Both ledgers agree on this customer: 90.00 open on both sides. (Not the tenant's totals:
+    # every e2e tenant shares entity E200, so it sees the others' Intacct records too.)
+    result = run("reconcile", tenant["id"], "--json")
+    reconciled = json.loads(result.stdout)
+    [row] = [c for c in reconciled["customers"] if c["blixo_id"] == customer["id"]]
+    assert row["difference"] == "0.00"
+    assert row["blixo"]["invoices"] == row["intacct"]["invoices"] == "90.00"
 
 
 def test_bad_input_is_a_message_and_exit_1(tenant: dict[str, Any]) -> None:
