@@ -10,15 +10,17 @@ import typer
 from rich.console import Console
 
 from bisync.operate.connect import check_intacct
-from bisync.operate.settings_edit import SettingsChangeError, apply_change, parse_assignments
+from bisync.operate.settings_edit import (
+    CHECKED_IN_INTACCT,
+    SettingsChangeError,
+    apply_change,
+    parse_assignments,
+)
 from blixo_cli.context import target_of, tenant_clients
 from blixo_cli.onboard import ConnectRequest, ConnectResult, MissingValueError, connect_tenant
 from blixo_cli.output import JSON_OPTION, OperatorError, emit, to_json
 
 app = typer.Typer(no_args_is_help=True)
-
-# Settings whose values must exist in the tenant's Intacct company.
-CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions"})
 
 
 @app.command("connect")

@@ -52,7 +52,7 @@ from bisync.config import runtime_config
 from bisync.operate import errors as ops
 from bisync.operate.connect import check_intacct
 from bisync.operate.jobs import JobError, pull_now
-from bisync.operate.settings_edit import PROTECTED, SettingsChangeError, apply_change
+from bisync.operate.settings_edit import CHECKED_IN_INTACCT, PROTECTED, SettingsChangeError, apply_change
 from bisync.operate.status import QueueDepths, StatusReport, status_report
 from bisync.queues import queue_depths as read_queue_depths
 from bisync.secrets import TenantSecretsError
@@ -423,10 +423,6 @@ def change_settings(
     sync_store().put_tenant(updated)
     logger.info("settings changed", extra={"fields": sorted(fields)})
     return SettingsView.model_validate(updated.model_dump())
-
-
-# Settings whose values must exist in the tenant's Intacct company (as `tenant set` checks).
-CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions"})
 
 
 def intacct_problems(settings: TenantSettings) -> list[str]:

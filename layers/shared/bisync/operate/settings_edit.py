@@ -11,6 +11,8 @@ from bisync.settings import TenantSettings
 
 # Not an operator's to change here: the tenant's identity and where its secret lives.
 PROTECTED = frozenset({"tenant_id", "secret_name"})
+# Settings whose values must exist in the tenant's Intacct company: looked up before saving.
+CHECKED_IN_INTACCT = frozenset({"accounts", "invoice_definitions", "return_definitions"})
 # Settings objects whose fields merge one by one; every other value (lists, the terms map)
 # is replaced whole, so `terms={}` clears the terms.
 MERGED = frozenset({"flows", "accounts"})
