@@ -10,7 +10,7 @@ export SAM_CLI_TELEMETRY := 0
 # pytest-xdist workers for the fast suites (the machine has 2 cores).
 WORKERS ?= 2
 
-.PHONY: help setup lint unit integration infrastructure e2e test up down status demo bench clean
+.PHONY: help setup lint unit integration infrastructure security e2e test up down status demo chaos bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -50,10 +50,17 @@ integration: setup ## integration tests (sandboxes in-process over HTTP, moto)
 infrastructure: setup ## template checks
 	$(VENV)/bin/pytest tests/infrastructure -q
 
-e2e: up ## end-to-end tests against the deployed local stack
-	$(VENV)/bin/pytest tests/e2e -q -n 3
+security: setup ## the standing security and bad-input suite (webhooks, XML, properties, fuzz)
+	$(VENV)/bin/pytest tests/security -q -n $(WORKERS)
 
-test: lint unit integration infrastructure e2e ## everything CI runs
+# The chaos run injects faults into the shared sandboxes, so it runs alone, after the others;
+# the log scan runs last, over every log line the e2e and chaos runs wrote.
+e2e: up ## end-to-end tests against the deployed local stack, then the small chaos run
+	$(VENV)/bin/pytest tests/e2e -q -n 3 -m "not chaos and not logscan"
+	$(VENV)/bin/pytest tests/e2e -q -m chaos
+	$(VENV)/bin/pytest tests/e2e -q -m logscan
+
+test: lint unit integration infrastructure security e2e ## everything CI runs
 
 up: setup ## start ministack + sandboxes, sam build, sam deploy, write .local/stack.json
 	$(PY) -m scripts.stack up
@@ -66,6 +73,9 @@ status: ## what the local stack runs
 
 demo: up ## the main job on the local stack: webhook -> push -> Intacct, schedule -> pull -> Blixo
 	$(PY) -m ops.demo
+
+chaos: up ## the full fault-injection run -> bench/results/chaos.json
+	$(PY) -m ops.chaos --scale $(or $(SCALE),full)
 
 bench: setup ## benchmarks (speed and memory)
 	$(PY) -m bench
