@@ -76,6 +76,9 @@ class Counters:
     in_flight_peak_attempted: int = 0
 
 
+COMPANY_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 class Sandbox:
     """All state of one running sandbox: the store, the gateway, limits, faults and counters."""
 
@@ -98,6 +101,17 @@ class Sandbox:
         with self.lock:
             self.faults.clear()
             self.counters.clear()
+
+    def add_company(self, company: object) -> dict[str, Any]:
+        """A second (third...) company with the default reference data, e.g. for a run whose
+        faults and counters must not touch other tenants'. An existing company is kept as is."""
+        if not isinstance(company, str) or not COMPANY_NAME.fullmatch(company):
+            raise ValueError("company must be 1-40 letters, digits, '-' or '_'")
+        with self.store.lock:
+            created = self.store.settings(company) is None
+            if created:
+                load_defaults(self.store, company)
+        return {"company": company, "created": created}
 
     def permissions(self, company: str = COMPANY_ID) -> dict[str, Any]:
         """The company's permission state: `{"company", "user", "deny", "unsubscribed"}`."""
@@ -281,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, sb.permissions(query.get("company", COMPANY_ID)))
             except ValueError as exc:
                 self._json(400, {"error": str(exc)})
+        elif url.path == "/_sandbox/companies":
+            with sb.store.lock:
+                self._json(200, {"companies": sb.store.companies()})
         elif url.path in ("/", "/_sandbox/health"):
             self._json(200, {"ok": True, "gateway": GATEWAY_PATH})
         else:
@@ -316,8 +333,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _admin(self, path: str, payload: dict[str, Any]) -> None:
         sb = self.server.sandbox
+        named = payload.get("company")
         company = str(payload.pop("company", COMPANY_ID))
-        if path == "/_sandbox/faults":
+        if path == "/_sandbox/companies":
+            if payload:
+                raise ValueError(f"unknown setting {next(iter(payload))}")
+            self._json(200, sb.add_company(named))
+        elif path == "/_sandbox/faults":
             with sb.lock:
                 current = sb.fault(company)
                 if payload.pop("clear", False):
