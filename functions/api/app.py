@@ -30,6 +30,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import (
     BaseModel,
@@ -62,6 +63,10 @@ from bisync.sync.jobs import QueueMessage
 from bisync.sync.tenant import blixo_client, intacct_client
 
 logger = Logger()
+# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
+copy_config_to_registered_loggers(
+    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
+)
 
 API_TITLE = "Blixo Accounting Sync API"
 API_VERSION = "1.0.0"

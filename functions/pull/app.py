@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -25,6 +26,10 @@ from bisync.sync.pull.run import FLOWS, cursor_flow
 from bisync.sync.tenant import connect
 
 logger = Logger()
+# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
+copy_config_to_registered_loggers(
+    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
+)
 metrics = Metrics()
 processor = SqsFifoPartialProcessor()
 _context: dict[str, LambdaContext] = {}

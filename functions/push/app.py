@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,6 +28,10 @@ from bisync.sync.push import PushContext, PushMessage, PushSession, process_push
 from bisync.sync.tenant import BlixoRecords, TenantClients, connect
 
 logger = Logger()
+# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
+copy_config_to_registered_loggers(
+    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
+)
 metrics = Metrics()
 
 # Warm containers keep each tenant's clients, and with them its Intacct session.

@@ -30,6 +30,7 @@ FLOW = "push"
 HTTP_STATUS: dict[IntakeStatus, int] = {
     IntakeStatus.QUEUED: 202,
     IntakeStatus.IGNORED: 200,
+    IntakeStatus.TENANT_DISABLED: 200,
     IntakeStatus.TOO_LARGE: 413,
     IntakeStatus.UNKNOWN_TENANT: 404,
     IntakeStatus.UNSIGNED: 401,
@@ -41,6 +42,8 @@ METRIC_NAME: dict[IntakeStatus, str] = {
     # Event types this integration does not handle: acknowledged so Blixo stops retrying,
     # counted so a new type Blixo starts sending shows up on a dashboard.
     IntakeStatus.IGNORED: "WebhookEventsIgnored",
+    # A verified event for a disabled tenant: acknowledged (Blixo stops retrying), not queued.
+    IntakeStatus.TENANT_DISABLED: "WebhookIgnoredTenantDisabled",
     IntakeStatus.TOO_LARGE: "WebhookRejectedTooLarge",
     IntakeStatus.UNKNOWN_TENANT: "WebhookRejectedUnknownTenant",
     IntakeStatus.UNSIGNED: "WebhookRejectedSignature",
@@ -69,6 +72,8 @@ def http_reply(result: IntakeResult) -> tuple[int, dict[str, Any]]:
         if result.status is IntakeStatus.IGNORED:
             body["type"] = result.event_type
         return status, body
+    if result.status is IntakeStatus.TENANT_DISABLED:
+        return status, {"status": result.status.value, "eventId": result.event_id, "message": result.message}
     if result.status is IntakeStatus.SECRET_UNAVAILABLE:
         # The detail (which secret, why) is for our logs, not for the caller.
         return status, {"message": "the tenant's webhook configuration is unavailable; retry later"}
@@ -103,7 +108,7 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
         "event_type": result.event_type,
         "reply": reply,
     }
-    if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED):
+    if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED, IntakeStatus.TENANT_DISABLED):
         # Verified (signed, valid JSON): its ids may be logged; an unverified body never is.
         extra |= event_subject(result.event_type, body)
     if result.status is IntakeStatus.SECRET_UNAVAILABLE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +59,8 @@ from bisync.intacct.xml import (
     looks_like_html,
     parse_response,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class OutcomeStatus(StrEnum):
@@ -208,8 +211,25 @@ class IntacctClient:
             retry=retry_if_exception(_retryable),
             sleep=policy.sleep,
             reraise=True,
+            before_sleep=self._log_retry,
         )
         return retrying(call)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        # The error's class and status only: its message may quote the request's values.
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.warning(
+            "intacct request failed (attempt %d): %s; retrying in %.2fs",
+            state.attempt_number,
+            type(exc).__name__ if exc else "?",
+            wait,
+            extra={
+                "intacct_company": self.credentials.company_id,
+                "intacct_attempt": state.attempt_number,
+                "intacct_status": getattr(exc, "http_status", None),
+            },
+        )
 
     def _execute_once(self, functions: Sequence[Function], transaction: bool) -> list[Outcome]:
         writes = any(f.is_write for f in functions)
