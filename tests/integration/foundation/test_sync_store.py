@@ -91,6 +91,25 @@ def test_many_by_blixo_reads_in_batches(store: SyncStore) -> None:
     assert found["inv_129"].intacct_key == "1129"
 
 
+def test_all_lists_every_link_of_a_kind_once_across_pages(store: SyncStore) -> None:
+    for n in range(300):  # ~2.5 MB of items: DynamoDB answers the query in more than one page
+        link(store, f"inv_{n:04}", str(5000 + n), state={"pad": "x" * 4000})
+    store.mappings.link(
+        Mapping(
+            tenant_id="acme", object_type="customer", blixo_id="cus_1", intacct_key="C-1", origin=Origin.BLIXO
+        )
+    )
+    first = store.mappings.by_blixo("acme", "invoice", "inv_0000")
+    assert first is not None
+    store.mappings.save(first.model_copy(update={"intacct_key": "9999"}), previous_intacct_key="5000")
+    links = store.mappings.all("acme", "invoice")
+    assert len(links) == 300
+    assert len({m.blixo_id for m in links}) == 300
+    assert {m.intacct_key for m in links} == {str(5000 + n) for n in range(1, 300)} | {"9999"}
+    assert [m.blixo_id for m in store.mappings.all("acme", "customer")] == ["cus_1"]
+    assert store.mappings.all("other", "invoice") == []
+
+
 def test_a_sync_error_is_one_per_object_counted_and_cleared(store: SyncStore) -> None:
     t0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
     first = store.errors.record(

@@ -36,8 +36,11 @@ def mapping_pk(tenant_id: str, object_type: str) -> str:
     return f"TENANT#{tenant_id}#{object_type}"
 
 
+BLIXO_SIDE_PREFIX = "B#"
+
+
 def blixo_side_sk(blixo_id: str) -> str:
-    return f"B#{blixo_id}"
+    return f"{BLIXO_SIDE_PREFIX}{blixo_id}"
 
 
 def intacct_side_sk(intacct_key: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from bisync.store import keys
@@ -185,6 +186,21 @@ class MappingStore:
             keys.mapping_pk(tenant_id, object_type), [keys.intacct_side_sk(k) for k in intacct_keys]
         )
         return {m.intacct_key: m for m in found}
+
+    def all(self, tenant_id: str, object_type: str) -> list[Mapping]:
+        """Every link of one kind, once each (read from its Blixo side), for audits."""
+        out: list[Mapping] = []
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(keys.mapping_pk(tenant_id, object_type))
+            & Key("SK").begins_with(keys.BLIXO_SIDE_PREFIX),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._table.query(**query)
+            out.extend(Mapping.model_validate_json(str(item["mapping"])) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _get(self, pk: str, sk: str) -> Mapping | None:
         item = self._table.get_item(Key={"PK": pk, "SK": sk}, ConsistentRead=True).get("Item")
