@@ -121,7 +121,13 @@ def grants(template: Template) -> dict[str, tuple[set[str], set[str]]]:
 def test_the_function_may_do_exactly_what_the_routes_need(template: Template) -> None:
     assert grants(template) == {
         "TenantSettingsStatusAndErrors": (
-            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            },
             {"SyncTable"},
         ),
         "QueueSyncJobs": ({"sqs:SendMessage"}, {"PushQueue", "PullQueue"}),

@@ -135,8 +135,7 @@ def test_every_sqs_event_source_reports_batch_item_failures(template: Template) 
 
 def test_batch_item_failure_check_detects_a_missing_response_type(template: Template) -> None:
     mutated = copy.deepcopy(template)
-    events = mutated["Resources"]["PullFunction"]["Properties"]["Events"]
-    del events["PullQueueEvents"]["Properties"]["FunctionResponseTypes"]
+    del mutated["Resources"]["PullFunctionPullQueueEvents"]["Properties"]["FunctionResponseTypes"]
     with pytest.raises(AssertionError):
         test_every_sqs_event_source_reports_batch_item_failures(mutated)
 
