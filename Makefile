@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 MSVENV := .ministack-venv
+CHECKOV_VENV := .checkov-venv
 PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 # pytest-xdist workers for the fast suites (the machine has 2 cores).
@@ -31,7 +32,13 @@ $(MSVENV)/.installed: requirements/ministack.txt
 	$(MSVENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/ministack.txt
 	touch $@
 
-setup: $(VENV)/.installed $(MSVENV)/.installed ## create .venv (tools, SAM CLI) and ministack's own venv
+# checkov pins libraries .venv pins differently: it gets a venv of its own.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/checkov.txt
+	touch $@
+
+setup: $(VENV)/.installed $(MSVENV)/.installed $(CHECKOV_VENV)/.installed ## create .venv (tools, SAM CLI), ministack's and checkov's venvs
 
 lint: setup ## ruff, mypy, sam validate, sam validate --lint, cfn-lint
 	$(VENV)/bin/ruff check .
@@ -40,6 +47,7 @@ lint: setup ## ruff, mypy, sam validate, sam validate --lint, cfn-lint
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --template-file template.yaml --region us-east-1
 	$(VENV)/bin/sam validate --lint --template-file template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 unit: setup ## unit tests (pure, moto)
 	$(VENV)/bin/pytest tests/unit -q -n $(WORKERS)
