@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from bisync.aws import load_tenant_secrets, sync_store
 from bisync.blixo import api
+from bisync.blixo.webhooks import WebhookError
 from bisync.config import runtime_config
 from bisync.intacct.client import RequestStats
 from bisync.settings import TenantSettings
@@ -57,7 +58,8 @@ def subject(job: PushJob) -> tuple[str, str | None]:
     object_type = job.event_type.split(".", 1)[0]
     try:
         data = job.event().get(api.EVENT_DATA_KEY)
-    except ValueError:
+    except (ValueError, WebhookError):
+        # WebhookError is no ValueError: a job whose event no longer parses names no object.
         return object_type, None
     obj = data.get(api.EVENT_OBJECT_KEY) if isinstance(data, dict) else None
     object_id = obj.get("id") if isinstance(obj, dict) else None

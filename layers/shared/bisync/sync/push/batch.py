@@ -151,7 +151,11 @@ def _push_tenant(
 def _event(job: PushJob, outcome: MessageOutcome) -> BlixoEvent | None:
     try:
         return parse_event(job.event())
-    except (ValidationError, WebhookError, ValueError) as exc:
+    except WebhookError as exc:
+        # Its message names the place and never echoes a value (a lone surrogate, say).
+        outcome.error = BusinessSyncError(f"the queued event does not parse: {exc}")
+        return None
+    except (ValidationError, ValueError) as exc:
         # The intake verified it; a job that no longer parses is a bug to look at, not to retry.
         outcome.error = BusinessSyncError(f"the queued event does not parse: {type(exc).__name__}")
         return None
@@ -253,7 +257,8 @@ def _object_id(job: PushJob) -> str | None:
         obj = data.get("object", {}) if isinstance(data, dict) else {}
         value = obj.get("id") if isinstance(obj, dict) else None
         return str(value) if value else None
-    except ValueError:
+    except (ValueError, WebhookError):
+        # WebhookError is no ValueError: a job that no longer parses must not fail the batch.
         return None
 
 

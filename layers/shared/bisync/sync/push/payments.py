@@ -12,6 +12,8 @@ from bisync.blixo.api import PaymentStatus
 from bisync.blixo.models import Payment
 from bisync.intacct import functions as fn
 from bisync.intacct.client import Outcome
+from bisync.intacct.errors import InvalidValueError
+from bisync.intacct.xml import XmlValueError, check_payload
 from bisync.mapping import convenience_fee
 from bisync.mapping import payment as mapping
 from bisync.mapping.common import ZERO, controlid
@@ -80,30 +82,28 @@ def push_payment(
         )
     fee_key = None
     if payment.convenience_fee > 0 and ctx.settings.flows.push_convenience_fees:
+        # The payment's own writes are checked before the fee invoice is posted: a payment
+        # refused afterwards (a value XML cannot carry, applications over the amount) would
+        # leave an unpaid CF- invoice the customer does not owe.
+        preview = _plan(
+            ctx,
+            payment,
+            customer_id=customer_id,
+            invoice_keys=invoice_keys,
+            credit_keys=credit_keys,
+            fee_key=_FEE_KEY_PLACEHOLDER,
+        )
+        _refuse_unsendable(_writes(ctx, payment, preview, digest))
         fee_key = yield from _fee_invoice(ctx, payment, customer_id)
-    plan = mapping.plan(
-        ctx.settings,
+    plan = _plan(
+        ctx,
         payment,
         customer_id=customer_id,
         invoice_keys=invoice_keys,
         credit_keys=credit_keys,
-        fee_invoice_key=fee_key,
+        fee_key=fee_key,
     )
-    version = digest
-    step: list[fn.Function] = []
-    if plan.cash is not None:
-        step.append(
-            fn.create_arpayment(
-                plan.cash, controlid=controlid(ctx.tenant_id, OBJECT, payment.id, "create", version)
-            )
-        )
-    if plan.credits is not None:
-        step.append(
-            fn.create_arpymt(
-                plan.credits, controlid=controlid(ctx.tenant_id, OBJECT, payment.id, "credits", version)
-            )
-        )
-    outcomes = yield step
+    outcomes = yield _writes(ctx, payment, plan, digest)
     keys = [key_of(ok(o), "A/R payment") for o in outcomes]
     cash_key = keys[0] if plan.cash is not None else None
     credits_key = keys[-1] if plan.credits is not None else None
@@ -139,6 +139,56 @@ def push_payment(
         previous_intacct_key=linked.intacct_key,
     )
     return PushResult(PushStatus.UPDATED, OBJECT, payment.id, primary)
+
+
+_FEE_KEY_PLACEHOLDER = "0"
+
+
+def _plan(
+    ctx: PushContext,
+    payment: Payment,
+    *,
+    customer_id: str,
+    invoice_keys: dict[str, str],
+    credit_keys: dict[str, str],
+    fee_key: str | None,
+) -> mapping.PaymentPlan:
+    return mapping.plan(
+        ctx.settings,
+        payment,
+        customer_id=customer_id,
+        invoice_keys=invoice_keys,
+        credit_keys=credit_keys,
+        fee_invoice_key=fee_key,
+    )
+
+
+def _writes(ctx: PushContext, payment: Payment, plan: mapping.PaymentPlan, version: str) -> list[fn.Function]:
+    step: list[fn.Function] = []
+    if plan.cash is not None:
+        step.append(
+            fn.create_arpayment(
+                plan.cash, controlid=controlid(ctx.tenant_id, OBJECT, payment.id, "create", version)
+            )
+        )
+    if plan.credits is not None:
+        step.append(
+            fn.create_arpymt(
+                plan.credits, controlid=controlid(ctx.tenant_id, OBJECT, payment.id, "credits", version)
+            )
+        )
+    return step
+
+
+def _refuse_unsendable(functions: list[fn.Function]) -> None:
+    """Raise what the client would answer for a value XML 1.0 cannot carry, before any write."""
+    for function in functions:
+        try:
+            check_payload(function.call())
+        except XmlValueError as exc:
+            raise InvalidValueError(
+                f"{function.name}: {exc}", field=exc.field, controlid=function.controlid
+            ) from None
 
 
 def _fee_invoice(ctx: PushContext, payment: Payment, customer_id: str) -> Generator[Step, list[Outcome], str]:
