@@ -40,6 +40,7 @@ class IntakeStatus(StrEnum):
     UNSIGNED = "unsigned"  # missing or wrong signature
     MALFORMED = "malformed"  # signed, but not a valid event
     SECRET_UNAVAILABLE = "secret_unavailable"  # noqa: S105 - a status name; Blixo must retry
+    TENANT_DISABLED = "tenant_disabled"  # verified, but the tenant's sync is off
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def receive_webhook(
     if not TENANT_ID_PATTERN.fullmatch(tenant_id):
         return IntakeResult(IntakeStatus.UNKNOWN_TENANT, "unknown tenant")
     try:
-        tenants.get_tenant(tenant_id)
+        settings = tenants.get_tenant(tenant_id)
     except TenantNotFoundError:
         return IntakeResult(IntakeStatus.UNKNOWN_TENANT, "unknown tenant")
     try:
@@ -94,6 +95,15 @@ def receive_webhook(
         )
 
     event = outcome.event
+    if not settings.enabled:
+        # The push would skip it ("flow off") anyway: acknowledged (a 2xx) so Blixo stops
+        # retrying, never queued; `sync push --since` catches up once the tenant is enabled.
+        return IntakeResult(
+            IntakeStatus.TENANT_DISABLED,
+            "tenant is disabled: event acknowledged, not synced",
+            event.id,
+            event.type,
+        )
     obj = event.object
     customer_id = obj.id if isinstance(obj, Customer) else obj.customer_id
     job = PushJob(
