@@ -194,7 +194,8 @@ def parse_strict_json(raw_body: bytes) -> dict[str, Any]:
         )
     except MalformedPayload:
         raise
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, ArithmeticError) as exc:
+        # ArithmeticError: a number whose exponent Decimal cannot hold (1.5e9999999999999999999).
         raise MalformedPayload(f"body is not valid JSON: {type(exc).__name__}") from exc
     if not isinstance(value, dict):
         raise MalformedPayload("event must be a JSON object")

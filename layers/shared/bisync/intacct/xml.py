@@ -335,7 +335,8 @@ def parse_response(body: bytes | str) -> ParsedResponse:
         raise ResponseFormatError("empty body")
     try:
         root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, RecursionError, LookupError) as exc:
+        # LookupError: an encoding the declaration names that Python does not know.
         raise ResponseFormatError(f"body is not XML ({type(exc).__name__})") from None
     if root.tag != "response":
         raise ResponseFormatError(f"unexpected root element <{root.tag}>")
