@@ -1,0 +1,125 @@
+"""What the chaos run drives and reads: the sandboxes' admin endpoints, the queues, the
+Lambdas' logs, and the processes ministack runs the functions in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from blixo_cli.queues import depths
+from blixo_cli.target import Target
+
+
+@dataclass(frozen=True)
+class Sandboxes:
+    intacct_admin: str  # http://host:port/_sandbox
+    blixo_admin: str
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Sandboxes:
+        intacct = str(doc["intacct"]["url"]).split("/ia/", 1)[0] + "/_sandbox"
+        blixo = str(doc["blixo"]["url"]).removesuffix("/v1") + "/_sandbox"
+        return cls(intacct, blixo)
+
+    def intacct(self, path: str, body: dict[str, Any] | None = None, **params: str) -> Any:
+        return _call(f"{self.intacct_admin}/{path}", body, params)
+
+    def blixo(self, path: str, body: dict[str, Any] | None = None, **params: str) -> Any:
+        return _call(f"{self.blixo_admin}/{path}", body, params)
+
+
+def _call(url: str, body: dict[str, Any] | None, params: dict[str, str]) -> Any:
+    if body is None:
+        reply = requests.get(url, params=params, timeout=120)
+    else:
+        reply = requests.post(url, json=body, params=params, timeout=120)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def wait_until(probe: Callable[[], bool], *, timeout: float, interval: float = 1.0, what: str) -> float:
+    """Seconds it took; TimeoutError naming `what` after `timeout`."""
+    started = time.monotonic()
+    while not probe():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+def settled(target: Target, sandboxes: Sandboxes, *, quiet_s: float = 3.0) -> bool:
+    """Nothing left to do: no webhook delivery pending, both queues empty (in flight included),
+    and still so `quiet_s` later (a delivery can queue a message just after a look)."""
+    for attempt in range(2):
+        drained = sandboxes.blixo("webhooks/drain", {"timeoutSeconds": 1})
+        q = depths(target)
+        if not drained.get("drained") or q.push + q.push_in_flight + q.pull + q.pull_in_flight:
+            return False
+        if attempt == 0:
+            time.sleep(quiet_s)
+    return True
+
+
+def dlq_depth(target: Target) -> int:
+    q = depths(target)
+    return q.push_dlq + q.pull_dlq
+
+
+# ------------------------------------------------------------------ the functions' processes
+def worker_pids(function_name: str) -> list[int]:
+    """ministack runs each warm function instance as `python <tmp>/ministack-lambda-<name>-*/_worker.py`."""
+    marker = f"ministack-lambda-{function_name}-"
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(marker.encode() in part and part.endswith(b"_worker.py") for part in cmdline):
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def age_s(pid: int) -> float:
+    """Seconds since the process started (0 if it is gone)."""
+    try:
+        start_ticks = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def kill(pid: int) -> bool:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------ their logs
+def log_lines(target: Target, function_name: str, since_ms: int) -> list[str]:
+    logs = target.client("logs")
+    group = f"/aws/lambda/{function_name}"
+    lines: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
+    while True:
+        try:
+            page = logs.filter_log_events(**kwargs)
+        except logs.exceptions.ResourceNotFoundException:
+            return lines
+        lines.extend(str(e.get("message", "")) for e in page.get("events", []))
+        token = page.get("nextToken")
+        if not token or not page.get("events"):
+            return lines
+        kwargs["nextToken"] = token
