@@ -8,6 +8,8 @@ others send us:
   bodies, and on garbage signature headers): only a `WebhookError` may come out, and whatever
   it accepts the push's consumer (`PushJob.event` + `parse_event`) reads as the same event.
 
+(The webhook finding had a twin in the Blixo API client's JSON decoding: a regression below.)
+
 Seeds are the real Intacct responses in ../shared/reference/intacct-xml (when present) plus
 responses of the shapes the client reads, and the events/ webhook sample plus one body per
 resource. FUZZ_SECONDS sets the time per run (default 15 s), FUZZ_SEED replays a run.
@@ -17,11 +19,16 @@ Inputs that once crashed are kept below as regression cases.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from bisync.blixo.client import Backoff, BlixoClient
+from bisync.blixo.errors import ProtocolError
 from bisync.blixo.models import parse_event
 from bisync.blixo.webhooks import AcceptedEvent, IgnoredEvent, MalformedPayload, WebhookError, sign, verify
 from bisync.intacct import functions as fn
@@ -232,3 +239,38 @@ def test_a_number_decimal_cannot_hold_is_a_malformed_payload(number: bytes) -> N
         verify(body, sign(body, SECRET), [SECRET])
     assert str(caught.value) == "body is not valid JSON: InvalidOperation"
     assert caught.value.status_code == 400
+
+
+def test_a_blixo_answer_with_a_number_decimal_cannot_hold_is_a_protocol_error() -> None:
+    """The same number in a Blixo API answer (the client parses money as Decimal too) raised
+    InvalidOperation out of the client; it is the client's own ProtocolError."""
+    body = b'{"data":{"id":"cus_1","balance":1.5e9999999999999999999}}'
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    client = BlixoClient(
+        SecretStr("k"),
+        f"http://127.0.0.1:{server.server_address[1]}/v1",
+        backoff=Backoff.none(),
+        sleep=lambda _s: None,
+    )
+    try:
+        with pytest.raises(ProtocolError) as caught:
+            client.request("GET", "customers/cus_1")
+        assert caught.value.status_code == 200
+        assert "response is not JSON" in str(caught.value)
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()

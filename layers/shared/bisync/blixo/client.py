@@ -275,7 +275,7 @@ class BlixoClient:
         if response.content:
             try:
                 payload = json.loads(response.content, parse_float=Decimal)
-            except ValueError:
+            except (ValueError, ArithmeticError):  # ArithmeticError: 1e9999999999999999999
                 payload = None
                 if 200 <= status < 300:
                     raise ProtocolError(
