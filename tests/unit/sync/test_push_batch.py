@@ -3,13 +3,17 @@ and what it records (sync errors, flow activity)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from bisync.blixo.models import parse_event
+from bisync.blixo.webhooks import WebhookError
 from bisync.intacct.client import Outcome, OutcomeStatus
 from bisync.secrets import TenantSecretsError
 from bisync.settings import TenantSettings
@@ -67,14 +71,33 @@ class Mappings:
         return self.link(mapping)
 
 
-class NoReads:
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"unexpected Blixo read {name}")
+class BlixoNow:
+    """Blixo as it is now: each job's object as its event carried it (push reads it first)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Any] = {}
+
+    def _get(self, object_id: str) -> Any:
+        if object_id not in self.objects:
+            raise AssertionError(f"unexpected Blixo read {object_id}")
+        return self.objects[object_id]
+
+    customer = invoice = credit_note = payment = _get
+
+
+NOW = BlixoNow()
+
+
+@pytest.fixture(autouse=True)
+def _blixo_now() -> None:
+    NOW.objects.clear()
 
 
 def job(
     event_type: str, obj: dict[str, Any], event_id: str = "evt_1", tenant_id: str = "acme"
 ) -> PushMessage:
+    with contextlib.suppress(ValueError, ValidationError, WebhookError):
+        NOW.objects[str(obj["id"])] = parse_event(event_payload(event_type, obj, event_id)).object
     return PushMessage(
         f"m-{event_id}",
         PushJob(
@@ -95,9 +118,7 @@ def gateway(functions: Any) -> list[Outcome]:
 def sessions(opened: list[str], mappings: Mappings) -> Any:
     def open_session(settings: TenantSettings) -> PushSession:
         opened.append(settings.tenant_id)
-        return PushSession(
-            context=PushContext(settings, mappings, NoReads(), now=lambda: T0), execute=gateway
-        )
+        return PushSession(context=PushContext(settings, mappings, NOW, now=lambda: T0), execute=gateway)
 
     return open_session
 
@@ -176,9 +197,7 @@ def test_a_business_refusal_becomes_the_objects_sync_error() -> None:
         ]
 
     def open_session(settings: TenantSettings) -> PushSession:
-        return PushSession(
-            context=PushContext(settings, Mappings(), NoReads(), now=lambda: T0), execute=refusing
-        )
+        return PushSession(context=PushContext(settings, Mappings(), NOW, now=lambda: T0), execute=refusing)
 
     report = process_push_batch(
         [job("customer.created", customer_object())], store=store, open_session=open_session

@@ -20,6 +20,7 @@ from bisync.sync.failures import BusinessSyncError, SyncFailure, TransientSyncEr
 from bisync.sync.jobs import PushJob
 from bisync.sync.ports import ErrorLog, FlowRecorder, TenantLookup
 from bisync.sync.push.context import PushContext, PushResult, PushStatus
+from bisync.sync.push.current import current_events
 from bisync.sync.registry import push_flow
 from bisync.sync.rounds import Execute, RoundStats, Task, run_rounds
 
@@ -179,7 +180,14 @@ def _run(
         return
     try:
         groups: dict[str, list[Task[PushResult]]] = {}
-        for message, event in runnable:
+        current = current_events([event for _, event in runnable], session.context.blixo)
+        fresh: list[tuple[PushMessage, BlixoEvent]] = []
+        for (message, _), item in zip(runnable, current, strict=True):
+            if isinstance(item, SyncFailure):
+                _fail(outcomes[message.message_id], item)
+            else:
+                fresh.append((message, item))
+        for message, event in fresh:
             writer = push_flow(event.resource).run(session.context, event)
             groups.setdefault(message.job.customer_id, []).append(
                 Task(message.message_id, message.job.customer_id, writer)
