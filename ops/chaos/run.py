@@ -141,45 +141,61 @@ def _clients(doc: dict[str, Any], run: Run) -> tuple[BlixoClient, IntacctClient]
 
 # -------------------------------------------------------------------------------- crashes
 def _crash_push(run: Run, ready: threading.Event, stop: threading.Event) -> None:
-    """Kill the push function's worker while a batch is in flight, once an ESM failure shows the
-    kill hit an invocation (an idle worker killed is only respawned: try again)."""
+    """Kill the push function's warm worker process (SIGKILL) while an invocation is inside a
+    batch. Intacct is made slow for a moment, so the invocation is surely waiting on one of its
+    requests (its Blixo reads and earlier rounds done, later ones not); ministack's report that
+    the worker died mid-invocation proves the kill hit one (an idle worker killed is only
+    respawned: then it is tried again)."""
     log = ROOT / ".local" / "ministack.log"
     name = run.functions["push"]
     ready.wait()
-    for _attempt in range(60):
+    for _attempt in range(5):
+        # A worker long past its start: one killed during init only fails to start.
+        while not stop.is_set() and not any(age_s(p) > 6.0 for p in worker_pids(name)):
+            time.sleep(0.5)
         if stop.is_set():
+            break
+        run.sandboxes.intacct("faults", {"company": run.company, "latency_ms": 3000})
+        try:
+            if not _push_busy(run, stop):
+                continue
+            time.sleep(1.0)  # well inside the slow request
+            size = log.stat().st_size if log.exists() else 0
+            warm = sorted((p for p in worker_pids(name) if age_s(p) > 6.0), key=age_s, reverse=True)
+            if not warm or not kill(warm[0]):
+                continue
+        finally:
+            run.sandboxes.intacct("faults", {"company": run.company, "latency_ms": 0})
+        hit = _wait_for_line(log, size, f"Lambda {name} failed processing SQS batch", "Worker process died")
+        if hit:
+            run.crashes["push"] = {"pid": warm[0], "esm": hit.split("ESM: ", 1)[-1][:200]}
             return
+    run.crashes["push"] = {"error": "no push invocation was caught in flight"}
+
+
+def _push_busy(run: Run, stop: threading.Event) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not stop.is_set():
         q = run.target.client("sqs").get_queue_attributes(
             QueueUrl=run.target.push_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
         )
-        if int(q["Attributes"]["ApproximateNumberOfMessagesNotVisible"]) == 0:
-            time.sleep(0.2)
-            continue
-        size = log.stat().st_size if log.exists() else 0
-        # A worker past its start: a kill then lands inside a batch, not in the runtime's init.
-        pids = [p for p in worker_pids(name) if age_s(p) > 2.0]
-        if not pids:
-            time.sleep(0.2)
-            continue
-        pid = random.choice(pids)
-        kill(pid)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with log.open("rb") as f:
-                f.seek(size)
-                tail = f.read().decode(errors="replace")
-            hit = [
-                line
-                for line in tail.splitlines()
-                if f"Lambda {name} failed processing SQS batch" in line
-                and "All records failed" not in line
-                and "exited immediately" not in line
-            ]
-            if hit:
-                run.crashes["push"] = {"pid": pid, "esm": hit[0].split("ESM: ", 1)[-1][:200]}
-                return
-            time.sleep(0.2)
-    run.crashes["push"] = {"error": "no push invocation was caught in flight"}
+        if int(q["Attributes"]["ApproximateNumberOfMessagesNotVisible"]) > 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _wait_for_line(log: Path, offset: int, *needles: str, timeout: float = 10.0) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with log.open("rb") as f:
+            f.seek(offset)
+            tail = f.read().decode(errors="replace")
+        hit = next((line for line in tail.splitlines() if all(n in line for n in needles)), None)
+        if hit:
+            return hit
+        time.sleep(0.2)
+    return None
 
 
 def _lambda_env(run: Run) -> dict[str, str]:
