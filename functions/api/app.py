@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,10 +64,10 @@ from bisync.sync.jobs import QueueMessage
 from bisync.sync.tenant import blixo_client, intacct_client
 
 logger = Logger()
-# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
-copy_config_to_registered_loggers(
-    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
-)
+# The shared layer's loggers (the clients' retry warnings) as JSON lines with this function's
+# keys: Powertools copies its handler to top-level loggers only, so "bisync" gets it.
+logging.getLogger("bisync")
+copy_config_to_registered_loggers(source_logger=logger, include={"bisync"})
 
 API_TITLE = "Blixo Accounting Sync API"
 API_VERSION = "1.0.0"

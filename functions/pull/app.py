@@ -6,6 +6,7 @@ the message (SQS retries it from the last checkpoint, then parks it in the DLQ).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -26,10 +27,10 @@ from bisync.sync.pull.run import FLOWS, cursor_flow
 from bisync.sync.tenant import connect
 
 logger = Logger()
-# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
-copy_config_to_registered_loggers(
-    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
-)
+# The shared layer's loggers (the clients' retry warnings) as JSON lines with this function's
+# keys: Powertools copies its handler to top-level loggers only, so "bisync" gets it.
+logging.getLogger("bisync")
+copy_config_to_registered_loggers(source_logger=logger, include={"bisync"})
 metrics = Metrics()
 processor = SqsFifoPartialProcessor()
 _context: dict[str, LambdaContext] = {}

@@ -9,6 +9,7 @@ is the object's sync error and the message is done.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -29,10 +30,10 @@ from bisync.sync.push import PushContext, PushMessage, PushSession, process_push
 from bisync.sync.tenant import BlixoRecords, TenantClients, connect
 
 logger = Logger()
-# The clients' retry warnings, as JSON lines with this function's keys (tenant_id...).
-copy_config_to_registered_loggers(
-    source_logger=logger, include={"bisync.intacct.client", "bisync.blixo.client"}
-)
+# The shared layer's loggers (the clients' retry warnings) as JSON lines with this function's
+# keys: Powertools copies its handler to top-level loggers only, so "bisync" gets it.
+logging.getLogger("bisync")
+copy_config_to_registered_loggers(source_logger=logger, include={"bisync"})
 metrics = Metrics()
 
 # Warm containers keep each tenant's clients, and with them its Intacct session.
