@@ -23,7 +23,7 @@ from bisync.aws import load_tenant_secrets, sync_store
 from bisync.blixo import api
 from bisync.blixo.webhooks import WebhookError
 from bisync.config import runtime_config
-from bisync.intacct.client import RequestStats
+from bisync.intacct.client import RequestStats, RetryPolicy
 from bisync.settings import TenantSettings
 from bisync.sync.jobs import PushJob
 from bisync.sync.push import PushContext, PushMessage, PushSession, process_push_batch
@@ -39,6 +39,10 @@ metrics = Metrics()
 # Warm containers keep each tenant's clients, and with them its Intacct session.
 _CLIENTS: dict[str, tuple[str, TenantClients]] = {}
 _DEADLINE_MARGIN_S = 5.0
+# The time an Intacct round may need at most (a request and a quick retry): a quarter of the
+# invocation, at least 1.5 s.
+_RESERVE_SHARE = 0.25
+_MIN_RESERVE_MS = 1500.0
 # The cursor the push records its activity under (bisync.operate.status.PUSH_FLOW): the `flow`
 # of every log line, so one query finds the push side of an object's story.
 FLOW = "push"
@@ -87,7 +91,9 @@ def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
         intacct_options={
             "deadline_seconds": max(
                 5.0, min(config.intacct_request_deadline_seconds, remaining_s - _DEADLINE_MARGIN_S)
-            )
+            ),
+            # Short waits: SQS's redelivery is the patient retry, not a Lambda asleep.
+            "retry": RetryPolicy(attempts=4, initial=0.25, maximum=2.0),
         },
     )
     clients.intacct.add_observer(observe_intacct)
@@ -135,7 +141,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             )
             failures.append(record.message_id)
             held_groups.add(group)
-    report = process_push_batch(messages, store=sync_store(), open_session=_sessions(context))
+    # No Intacct round starts once what is left might not see it through: the rest of the batch
+    # fails over to SQS instead of the whole invocation being cut off (and all of it retried).
+    reserve_ms = max(_MIN_RESERVE_MS, context.get_remaining_time_in_millis() * _RESERVE_SHARE)
+    report = process_push_batch(
+        messages,
+        store=sync_store(),
+        open_session=_sessions(context),
+        out_of_time=lambda: context.get_remaining_time_in_millis() < reserve_ms,
+    )
     for outcome in report.outcomes:
         job, result = outcome.job, outcome.result
         object_type, object_id = subject(job)

@@ -80,3 +80,21 @@ def test_a_push_with_its_flow_off_writes_nothing_and_is_done(world: World) -> No
     assert world.pump() == []
     assert world.counters().get("requests", 0) == before
     assert "OFF-1" not in [c["CUSTOMERID"] for c in world.dump("CUSTOMER")]
+
+
+class NearlyOutOfTime(LambdaContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 1_000  # under the reserve an Intacct round may need
+
+
+def test_a_batch_with_too_little_time_left_fails_over_to_sqs_and_writes_nothing(world: World) -> None:
+    world.customer("Late Co", customerNo="LATE-9")
+    [late] = records(world)
+    before = world.counters().get("requests", 0)
+    result = world.push.lambda_handler({"Records": [late]}, NearlyOutOfTime())
+    assert result == {"batchItemFailures": [{"itemIdentifier": late["messageId"]}]}
+    assert world.counters().get("requests", 0) == before
+    assert "LATE-9" not in [c["CUSTOMERID"] for c in world.dump("CUSTOMER")]
+    result = world.push.lambda_handler({"Records": [late]}, LambdaContext())  # SQS delivers it again
+    assert result == {"batchItemFailures": []}
+    assert "LATE-9" in [c["CUSTOMERID"] for c in world.dump("CUSTOMER")]

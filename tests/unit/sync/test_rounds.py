@@ -133,3 +133,17 @@ def test_a_bug_in_a_writer_is_not_swallowed() -> None:
 
     with pytest.raises(KeyError):
         run_rounds([[Task("a", "g", broken())]], Gateway())
+
+
+def test_out_of_time_starts_no_further_round_and_fails_the_rest_as_transient() -> None:
+    gateway = Gateway()
+    rounds_left = iter([False, False, True])
+    first = [Task("a", "g1", writer("a1", "a2", "a3")), Task("b", "g1", writer("b1"))]
+    second = [Task("c", "g2", writer("c1"))]
+    stats = run_rounds([first, second], gateway, out_of_time=lambda: next(rounds_left))
+    assert gateway.requests == [["a1", "c1"], ["a2"]]  # a3 and b1 never sent
+    assert stats.rounds == 2
+    assert second[0].result == ["c1"]
+    assert all(t.done for t in first)
+    assert [type(t.failure) for t in first] == [TransientSyncError, TransientSyncError]
+    assert "out of time" in str(first[0].failure)

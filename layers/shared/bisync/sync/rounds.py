@@ -66,9 +66,17 @@ def _advance(task: Task[Any], outcomes: list[Outcome] | None) -> None:
     task.step = []
 
 
-def run_rounds(groups: Sequence[Sequence[Task[Any]]], execute: Execute) -> RoundStats:
+def run_rounds(
+    groups: Sequence[Sequence[Task[Any]]],
+    execute: Execute,
+    *,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> RoundStats:
     """Run every task; on return each is done. A transient failure fails its task and every
-    later task of its group (their order must hold); a business failure fails only its task."""
+    later task of its group (their order must hold); a business failure fails only its task.
+    Once `out_of_time()` says so, no further round starts: the unfinished tasks fail as
+    transient (their messages come back; what they wrote is found again by its controlid),
+    rather than the whole invocation being cut off by its time limit."""
     stats = RoundStats()
     queues = [list(group) for group in groups]
     current: list[Task[Any] | None] = [None] * len(queues)
@@ -96,6 +104,14 @@ def run_rounds(groups: Sequence[Sequence[Task[Any]]], execute: Execute) -> Round
     for i in range(len(queues)):
         start_next(i)
     while any(t is not None for t in current):
+        if out_of_time():
+            late = TransientSyncError("out of time in this invocation: retried from where it stopped")
+            for i, task in enumerate(current):
+                if task is not None:
+                    task.failure, task.done = late, True
+                    task.writer.close()
+                    _fail_rest(i, late)
+            break
         active = [(i, t) for i, t in enumerate(current) if t is not None]
         stats.rounds += 1
         results, failure = _execute_all([f for _, t in active for f in t.step], execute, stats)

@@ -81,6 +81,7 @@ def process_push_batch(
     store: PushStore,
     open_session: OpenSession,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> BatchReport:
     report = BatchReport()
     by_tenant: dict[str, list[PushMessage]] = {}
@@ -88,7 +89,9 @@ def process_push_batch(
         by_tenant.setdefault(message.job.tenant_id, []).append(message)
     for tenant_id, tenant_messages in by_tenant.items():
         started = now()
-        outcomes = _push_tenant(tenant_id, tenant_messages, store, open_session, report.stats)
+        outcomes = _push_tenant(
+            tenant_id, tenant_messages, store, open_session, report.stats, out_of_time=out_of_time
+        )
         report.outcomes.extend(outcomes)
         known = [o for o in outcomes if not (o.failure and "unknown tenant" in str(o.failure))]
         if known:
@@ -120,6 +123,8 @@ def _push_tenant(
     store: PushStore,
     open_session: OpenSession,
     stats: RoundStats,
+    *,
+    out_of_time: Callable[[], bool],
 ) -> list[MessageOutcome]:
     try:
         settings = store.get_tenant(tenant_id)
@@ -145,7 +150,7 @@ def _push_tenant(
             continue
         runnable.append((message, event))
     if runnable:
-        _run(settings, runnable, outcomes, open_session, stats)
+        _run(settings, runnable, outcomes, open_session, stats, out_of_time=out_of_time)
     return [outcomes[m.message_id] for m in messages]
 
 
@@ -168,6 +173,8 @@ def _run(
     outcomes: dict[str, MessageOutcome],
     open_session: OpenSession,
     stats: RoundStats,
+    *,
+    out_of_time: Callable[[], bool],
 ) -> None:
     try:
         session = open_session(settings)
@@ -192,7 +199,7 @@ def _run(
             groups.setdefault(message.job.customer_id, []).append(
                 Task(message.message_id, message.job.customer_id, writer)
             )
-        round_stats = run_rounds(list(groups.values()), session.execute)
+        round_stats = run_rounds(list(groups.values()), session.execute, out_of_time=out_of_time)
         stats.requests += round_stats.requests
         stats.functions += round_stats.functions
         stats.rounds += round_stats.rounds
