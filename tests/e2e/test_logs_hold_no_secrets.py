@@ -42,7 +42,9 @@ def secrets_of(stack: Stack) -> dict[str, str]:
     }
     found |= dict.fromkeys(_rows(LOCAL / "blixo.sqlite3", "SELECT api_key FROM accounts"), "Blixo API key")
     found |= dict.fromkeys(_rows(LOCAL / "blixo.sqlite3", "SELECT secret FROM webhooks"), "webhook secret")
-    found |= dict.fromkeys(_rows(LOCAL / "intacct.sqlite3", "SELECT sessionid FROM sessions"), "Intacct session id")
+    found |= dict.fromkeys(
+        _rows(LOCAL / "intacct.sqlite3", "SELECT sessionid FROM sessions"), "Intacct session id"
+    )
     return found
 
 
