@@ -448,6 +448,7 @@ def _verify(run: Run, injected: dict[str, int], sizes: Sizes, options: Options) 
         "dlq_messages": run.dlq.get("before_replay", 0),
         "dlq_replayed": run.dlq.get("replayed", 0) + second_replay,
         "mapped": found.mapped,
+        "undone_before_synced": dict(found.undone_unsynced),
         "duplicates": len(found.duplicates),
         "lost": len(found.lost),
         "balance_differences": len(found.balance_differences)

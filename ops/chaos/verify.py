@@ -96,6 +96,8 @@ class Findings:
     lost: list[str] = field(default_factory=list)
     balance_differences: list[str] = field(default_factory=list)
     mapped: dict[str, int] = field(default_factory=dict)
+    # Made by the run, undone before they were ever synced (so rightly in no mapping), per kind.
+    undone_unsynced: Counter[str] = field(default_factory=Counter)
     open_errors: list[str] = field(default_factory=list)
 
 
@@ -134,7 +136,9 @@ def _blixo_side(
             if oid in linked or (kind, oid) in errors:
                 continue
             if oid in ours:
-                if record.get("status") != "voided":
+                if record.get("status") == "voided":
+                    found.undone_unsynced[kind] += 1
+                else:
                     found.lost.append(f"Blixo {kind} {oid} was never synced and has no sync error")
             else:
                 found.duplicates.append(f"Blixo {kind} {oid} is in no mapping and was not made by the run")
@@ -184,7 +188,10 @@ def _intacct_side(
                 "ARADJUSTMENT": "credit_note",
                 "ARPYMT": "payment",
             }[obj]
-            if ours and ((kind, key) in errors or _undone_before_seen(obj, record)):
+            if ours and _undone_before_seen(obj, record):
+                found.undone_unsynced[kind] += 1
+                continue
+            if ours and (kind, key) in errors:
                 continue
             if ours:
                 found.lost.append(f"Intacct {obj} {key} was never pulled and has no sync error")
