@@ -85,8 +85,8 @@ demo: up ## the main job on the local stack: webhook -> push -> Intacct, schedul
 chaos: up ## the full fault-injection run -> bench/results/chaos.json
 	$(PY) -m ops.chaos --scale $(or $(SCALE),full)
 
-bench: setup ## benchmarks (speed and memory)
-	$(PY) -m bench
+bench: up ## pull, push and cold-start benchmarks on the local stack -> bench/results/ (SCALE=small: a tenth)
+	$(PY) -m bench --scale $(or $(SCALE),full)
 
 clean: down ## remove build output and local state
 	rm -rf .aws-sam .local

@@ -1,152 +1,163 @@
-"""`make bench`: speed and memory of the hot paths, measured (never asserted in tests).
+"""`make bench [SCALE=small]`: the pull, push and cold-start benchmarks on the local stack.
 
-- cold start: importing each handler module in a fresh interpreter (what a Lambda cold start
-  pays before the first event);
-- webhook verification throughput (HMAC + strict JSON + models) for a typical invoice event;
-- Intacct response parsing: a 2000-record `query` page (the largest page) into typed models,
-  time and peak memory;
-- Intacct request building for a batch of 50 write functions.
+Writes bench/results/pull.json, push.json, coldstart.json, results.md (the table it prints)
+and pull.png (the pull beside its lower bound and the two other ways of reading Intacct).
+Sizes and latencies are options (`python -m bench --help`); SCALE=small is a tenth of the data.
+Speed and memory are measured here, never asserted in tests.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import statistics
-import subprocess
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from decimal import Decimal
-from pathlib import Path
+from dataclasses import asdict
+from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.markdown import Markdown
 
-from bisync.blixo.webhooks import sign, verify
-from bisync.intacct.models import Customer, parse_records
-from bisync.intacct.xml import parse_response
+from bench import coldstart, push
+from bench import pull as pull_bench
+from bench.report import chart, markdown
+from ops.local import ROOT, LocalStack
 
-ROOT = Path(__file__).resolve().parent.parent
-console = Console()
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median and p95 seconds of `repeat` calls."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+RESULTS = ROOT / "bench" / "results"
+console = Console(width=160)
 
 
-def lambda_like_runtime() -> tuple[str, Path, str]:
-    """The interpreter and layer a deployed function gets: ministack's venv (boto3 without the
-    dev tools' extras) and the layer `sam build` made, when both exist; else the dev venv."""
-    built = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
-    ministack = ROOT / ".ministack-venv" / "bin" / "python"
-    if built.is_dir() and ministack.exists():
-        return str(ministack), built, "built layer, ministack's interpreter"
-    return (
-        sys.executable,
-        ROOT / "layers" / "shared",
-        "source layer, dev venv (run `make up` for the built one)",
-    )
-
-
-def cold_imports() -> tuple[list[tuple[str, float]], str]:
-    python, layer, label = lambda_like_runtime()
-    results = []
-    for name in ("webhook", "push", "pull_schedule", "pull"):
-        code = (
-            "import time,importlib.util,sys;"
-            f"sys.path.insert(0,{str(layer)!r});"
-            "t=time.perf_counter();"
-            f"s=importlib.util.spec_from_file_location('app',{str(ROOT / 'functions' / name / 'app.py')!r});"
-            "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);"
-            "print(time.perf_counter()-t)"
+def _pull(scale: float, latency: pull_bench.Latency, factors: list[float]) -> dict[str, Any]:
+    doc = LocalStack.load().doc
+    admin = pull_bench.Admin(doc)
+    base = pull_bench.Data().times(scale)
+    runs = []
+    first: dict[str, Any] = {}
+    for factor in factors:
+        data = base.times(factor)
+        with console.status(f"pull {factor:g}×: seeding"):
+            company, counts = pull_bench.seed(admin, data)
+        with console.status(f"pull {factor:g}×: the sync's pull"):
+            measured = pull_bench.measure(company, latency)
+        if measured["outcome"] != "succeeded":
+            raise RuntimeError(f"the pull run ended {measured['outcome']}: {measured['run_counts']}")
+        bound = pull_bench.lower_bound(counts, latency)
+        records = sum(counts.values())
+        runs.append(
+            {
+                "factor": factor,
+                "records": records,
+                "counts": counts,
+                "wall_s": round(measured["wall_s"], 2),
+                "intacct_requests": measured["intacct_requests"],
+                "intacct_requests_lower_bound": bound["intacct_requests"],
+                "blixo_requests": measured["blixo_requests"],
+                "wall_s_lower_bound": round(bound["wall_s"], 2),
+                "peak_rss_mb": round(measured["peak_rss_mb"], 1),
+            }
         )
-        env = {"SYNC_TABLE": "t", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-        runs = []
-        for _ in range(3):
-            out = subprocess.run(  # noqa: S603 - fixed argv
-                [python, "-c", code], capture_output=True, text=True, env=env, check=True
-            )
-            runs.append(float(out.stdout.strip()))
-        results.append((name, statistics.median(runs)))
-    return results, label
-
-
-def bench_webhook() -> tuple[float, float, int]:
-    event = json.loads((ROOT / "events" / "webhook_invoice_created.json").read_text())["body"].encode()
-    secret = "whsec_demo_current"  # the sample event's public test secret
-    signature = sign(event, secret)
-    median, p95 = timed(lambda: verify(event, signature, [secret]), 2000)
-    return median, p95, len(event)
-
-
-def intacct_page(rows: int) -> bytes:
-    records = "".join(
-        f"<CUSTOMER><RECORDNO>{i}</RECORDNO><CUSTOMERID>C{i:06d}</CUSTOMERID><NAME>Customer &amp; Co {i}</NAME>"
-        f"<STATUS>active</STATUS><TOTALDUE>{Decimal(i) / 7:.2f}</TOTALDUE>"
-        f"<WHENMODIFIED>11/26/2026 10:{i % 60:02d}:00</WHENMODIFIED></CUSTOMER>"
-        for i in range(1, rows + 1)
-    )
-    return (
-        "<?xml version='1.0' encoding='UTF-8'?><response><control><status>success</status>"
-        "<senderid>s</senderid><controlid>c</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion>"
-        "</control><operation><authentication><status>success</status><userid>u</userid><companyid>C</companyid>"
-        "<locationid></locationid><sessiontimestamp>2026-11-26T10:00:00+00:00</sessiontimestamp>"
-        "<sessiontimeout>2026-11-26T18:00:00+00:00</sessiontimeout></authentication><result>"
-        "<status>success</status><function>query</function><controlid>f-1</controlid>"
-        f'<data listtype="CUSTOMER" totalcount="{rows}" offset="0" count="{rows}" numremaining="0">'
-        f"{records}</data></result></operation></response>"
-    ).encode()
-
-
-def bench_intacct_parse() -> tuple[float, float, float]:
-    body = intacct_page(2000)
-
-    def run() -> None:
-        response = parse_response(body)
-        data = response.results[0].data
-        assert data is not None
-        parse_records(Customer, data.records)
-
-    median, p95 = timed(run, 10)
-    tracemalloc.start()
-    run()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return median, p95, peak / 1_048_576
-
-
-def main() -> None:
-    table = Table(title="make bench")
-    for column in ("what", "median", "p95 / note"):
-        table.add_column(column)
-    imports, label = cold_imports()
-    for name, seconds in imports:
-        table.add_row(
-            f"cold import functions/{name}/app.py", f"{seconds * 1000:.0f} ms", f"median of 3; {label}"
+        console.print(
+            f"  pull {factor:g}×: {records} records, {measured['wall_s']:.1f} s, {measured['intacct_requests']} Intacct requests"
         )
-    median, p95, size = bench_webhook()
-    table.add_row(
-        f"webhook verify ({size} B invoice event)", f"{median * 1e6:.0f} µs", f"p95 {p95 * 1e6:.0f} µs"
+        if not first:
+            with console.status("pull: record numbers then read"):
+                ids = pull_bench.ids_then_read(doc, admin, company, latency)
+            with console.status("pull: sageintacctsdk"):
+                sdk = pull_bench.sageintacctsdk_reads(doc, admin, company, latency)
+            first = {
+                "counts": counts,
+                "measured": measured,
+                "bound": bound,
+                "ids": ids,
+                "sdk": sdk,
+                "records": records,
+            }
+    m, b = first["measured"], first["bound"]
+    result: dict[str, Any] = {
+        "latency": asdict(latency),
+        "counts": first["counts"],
+        "records": first["records"],
+        "rows_read": m["rows"],
+        "run_counts": m["run_counts"],
+        "wall_s": round(m["wall_s"], 2),
+        "wall_s_lower_bound": round(b["wall_s"], 2),
+        "wall_s_lower_bound_parts": {
+            "intacct_s": round(b["intacct_s"], 2),
+            "blixo_s": round(b["blixo_s"], 2),
+        },
+        "records_per_s": round(first["records"] / m["wall_s"], 1),
+        "intacct_requests": m["intacct_requests"],
+        "intacct_requests_lower_bound": b["intacct_requests"],
+        "intacct_transactions": m["intacct_transactions"],
+        "intacct_requests_ids_then_read": first["ids"]["intacct_requests"],
+        "intacct_requests_sageintacctsdk": first["sdk"]["intacct_requests"],
+        "ids_then_read": first["ids"],
+        "sageintacctsdk": first["sdk"],
+        "blixo_requests": m["blixo_requests"],
+        "blixo_requests_lower_bound": b["blixo_requests"],
+        "peak_rss_mb": round(m["peak_rss_mb"], 1),
+        "scale": runs,
+    }
+    result["targets"] = {
+        "Intacct requests ≤ 1.2 × lower bound": _target(m["intacct_requests"] / b["intacct_requests"], 1.2),
+        "≥ 10 × fewer than ids-then-read": _target(
+            first["ids"]["intacct_requests"] / max(1, m["intacct_requests"]), 10, at_least=True
+        ),
+        "wall ≤ 1.5 × latency bound": _target(m["wall_s"] / b["wall_s"], 1.5),
+    }
+    return result
+
+
+def _target(ratio: float, target: float, *, at_least: bool = False) -> dict[str, Any]:
+    met = ratio >= target if at_least else ratio <= target
+    return {"value": f"{ratio:.2f}×", "target": f"{'≥' if at_least else '≤'} {target:g}×", "met": met}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", default="full", help="full, small (a tenth) or a factor of the sizes")
+    parser.add_argument(
+        "--only", default="coldstart,pull,push", help="comma-separated: coldstart, pull, push"
     )
-    try:
-        median, p95, peak = bench_intacct_parse()
-        table.add_row(
-            "Intacct 2000-row CUSTOMER page → models",
-            f"{median * 1000:.0f} ms",
-            f"p95 {p95 * 1000:.0f} ms, peak {peak:.1f} MiB",
+    parser.add_argument("--intacct-latency-ms", type=float, default=150.0)
+    parser.add_argument("--blixo-latency-ms", type=float, default=50.0)
+    parser.add_argument("--push-events", type=int, default=2000)
+    parser.add_argument("--factors", default="1,2,4", help="the pull's data multiples")
+    args = parser.parse_args(argv)
+    scale = {"full": 1.0, "small": 0.1}.get(args.scale) or float(args.scale)
+    only = set(args.only.split(","))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    latency = pull_bench.Latency(intacct_ms=args.intacct_latency_ms, blixo_ms=args.blixo_latency_ms)
+
+    def load(name: str) -> dict[str, Any] | None:
+        path = RESULTS / f"{name}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def save(name: str, data: dict[str, Any]) -> None:
+        (RESULTS / f"{name}.json").write_text(
+            json.dumps({"scale": scale, **data}, indent=2, sort_keys=True) + "\n"
         )
-    except ImportError as exc:  # the parser's public names are part of the Intacct client
-        table.add_row("Intacct 2000-row page → models", "n/a", f"not measured: {exc}")
-    console.print(table)
+
+    if "coldstart" in only:
+        with console.status("cold start"):
+            save("coldstart", coldstart.measure())
+    if "pull" in only:
+        save("pull", _pull(scale, latency, [float(f) for f in args.factors.split(",")]))
+    if "push" in only:
+        events = max(20, round(args.push_events * scale))
+        with console.status(f"push: {events} events, batch size 10"):
+            batched = push.run(events, 10)
+        with console.status(f"push: {events} events, batching off"):
+            single = push.run(events, 1)
+        save("push", {**batched, "batching_off": single})
+    pulled, pushed, cold = load("pull"), load("push"), load("coldstart")
+    text = markdown(pulled, pushed, cold)
+    (RESULTS / "results.md").write_text(text + "\n")
+    if pulled:
+        chart(pulled, RESULTS / "pull.png")
+    console.print(Markdown(text))
+    console.print(f"written to {RESULTS}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
