@@ -33,6 +33,7 @@ from bisync.sync.pull.flows import (
     pull_payments,
     tie_reversals,
 )
+from bisync.sync.pull.known_errors import KnownErrors
 from bisync.sync.pull.reader import Page, Reader, intacct_timestamp, parse_timestamp
 
 PULL_FLOW = "pull"
@@ -135,7 +136,14 @@ def pull_report(
         return report
     session = open_session(settings)
     reader = Reader(session.execute, show_private=not settings.entity_id, pagesize=session.pagesize)
-    ctx = PullContext(settings, store.mappings, store.errors, session.blixo, reader, now=now)
+    ctx = PullContext(
+        settings,
+        store.mappings,
+        KnownErrors(store.errors, settings.tenant_id),
+        session.blixo,
+        reader,
+        now=now,
+    )
     try:
         report.continued = _run_flows(
             job, store, ctx, flows, time_left=time_left, continue_later=continue_later
