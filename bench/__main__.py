@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from typing import Any
@@ -53,6 +54,7 @@ def _pull(scale: float, latency: pull_bench.Latency, factors: list[float]) -> di
                 "blixo_requests": measured["blixo_requests"],
                 "wall_s_lower_bound": round(bound["wall_s"], 2),
                 "peak_rss_mb": round(measured["peak_rss_mb"], 1),
+                "cpu_s": measured["cpu_s"],
             }
         )
         console.print(
@@ -95,6 +97,8 @@ def _pull(scale: float, latency: pull_bench.Latency, factors: list[float]) -> di
         "blixo_requests": m["blixo_requests"],
         "blixo_requests_lower_bound": b["blixo_requests"],
         "peak_rss_mb": round(m["peak_rss_mb"], 1),
+        "cpu_s": m["cpu_s"],
+        "machine_cores": os.cpu_count(),
         "scale": runs,
     }
     result["targets"] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -247,11 +249,27 @@ def once(args: dict[str, Any]) -> dict[str, Any]:
         "run_counts": counts,
         "outcome": report.run.outcome.value,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
     }
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by each process of the local stack (ministack, both sandboxes)."""
+    pids = json.loads((ROOT / ".local" / "pids.json").read_text())
+    out = {}
+    for name, pid in pids.items():
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def measure(company: str, latency: Latency) -> dict[str, Any]:
-    """`once` in a fresh interpreter: its peak memory is the pull's alone."""
+    """`once` in a fresh interpreter: its peak memory is the pull's alone. The CPU the stack's
+    processes spent meanwhile says what else the machine's cores were busy with."""
+    stack_before = cpu_seconds()
     out = subprocess.run(
         [
             sys.executable,
@@ -267,7 +285,13 @@ def measure(company: str, latency: Latency) -> dict[str, Any]:
     )
     if out.returncode != 0:
         raise RuntimeError(f"the pull run failed: {out.stderr.strip()[-2000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    stack_after = cpu_seconds()
+    result["cpu_s"] = {
+        "pull": result.pop("cpu_s"),
+        **{name: round(stack_after[name] - stack_before.get(name, 0.0), 1) for name in stack_after},
+    }
+    return result
 
 
 # ------------------------------------------------------------------------- the other ways

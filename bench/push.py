@@ -79,6 +79,9 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
     )
     if not connected.saved or connected.webhook_secret is None:
         raise RuntimeError("the benchmark tenant could not be connected")
+    # The seeded invoices' terms ("NET 30") are Intacct's N30, as an operator would map them.
+    settings = store.get_tenant(tenant)
+    store.put_tenant(settings.model_copy(update={"terms": {"NET 30": "N30"}}))
     customers = max(1, events // 5)
     admin.call(
         f"{admin.blixo}/seed",
@@ -125,13 +128,18 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
             for f in futures:
                 f.result()
         done: dict[str, float] = {}
+        failed: set[str] = set()
         deadline = time.time() + 1800
-        while len(done) < len(work) and time.time() < deadline:
+        while len(done) + len(failed) < len(work) and time.time() < deadline:
             for kind in ("customer", "invoice"):
                 for m in store.mappings.all(tenant, kind):
                     if m.updated_at is not None:
                         done.setdefault(m.blixo_id, m.updated_at.timestamp())
+            failed = {e.object_id for e in store.errors.list(tenant)} - set(done)
             time.sleep(1.0)
+        if failed or len(done) < len(work):
+            errors = [f"{e.object_type} {e.object_id}: {e.message}" for e in store.errors.list(tenant)][:5]
+            raise RuntimeError(f"{len(work) - len(done)} of {len(work)} events did not sync: {errors}")
     finally:
         set_batch_size(target, push_fn, previous)
         store.delete_tenant(tenant)

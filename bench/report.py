@@ -22,7 +22,10 @@ def markdown(pull: dict[str, Any] | None, push: dict[str, Any] | None, cold: dic
             f"| sageintacctsdk `get_all_generator` (reads only) | {pull['intacct_requests_sageintacctsdk']} | {pull['sageintacctsdk']['wall_s']:.1f} | |",
             "",
             f"Blixo requests {pull['blixo_requests']} (bound {pull['blixo_requests_lower_bound']}), Intacct transactions "
-            f"{pull['intacct_transactions']}, peak RSS {pull['peak_rss_mb']:.0f} MB.",
+            f"{pull['intacct_transactions']}, peak RSS {pull['peak_rss_mb']:.0f} MB. CPU seconds during the pull "
+            f"({pull.get('machine_cores')} cores): "
+            + ", ".join(f"{k} {v}" for k, v in pull.get("cpu_s", {}).items())
+            + ".",
             "",
             "| target | value | met |",
             "|---|---:|---|",
