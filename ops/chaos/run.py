@@ -275,6 +275,20 @@ def _pull(run: Run, timeout: float) -> dict[str, int]:
     return found
 
 
+def _synced(run: Run, wanted: dict[str, list[str]], options: Options) -> None:
+    """Until each of these Blixo objects has its mapping (the push reached Intacct with it)."""
+
+    def done() -> bool:
+        return all(
+            len(run.store.mappings.many_by_blixo(run.tenant_id, kind, ids)) == len(ids)
+            for kind, ids in wanted.items()
+        )
+
+    wait_until(
+        done, timeout=options.settle_timeout, interval=2.0, what="the objects to edit and void to sync"
+    )
+
+
 def _queued(run: Run) -> bool:
     q = run.target.client("sqs").get_queue_attributes(
         QueueUrl=run.target.pull_queue_url,
@@ -388,12 +402,19 @@ def execute(options: Options) -> dict[str, Any]:
         )
         ready.set()
         sandboxes.intacct("expire-sessions", {"company": company})
-        run.step("Intacct workload", lambda: IntacctWorkload(intacct, sizes, tag, rng).run(run.made))
+        intacct_work = IntacctWorkload(intacct, sizes, tag, rng)
+        run.step("Intacct workload", lambda: intacct_work.run(run.made))
+        run.step(
+            "what is edited and voided next is synced", lambda: _synced(run, blixo_work.to_change(), options)
+        )
+        run.step("Blixo edits and voids", lambda: blixo_work.change(run.made))
         run.step("push settles", lambda: _settle(run, options.settle_timeout))
         stop.set()
         crasher.join(timeout=10)
         run.step("a pull killed between two checkpoints", lambda: _crash_pull(run))
         run.step("the next pull (deployed Lambda)", lambda: _pull(run, options.settle_timeout))
+        run.step("Intacct Order Entry edits and payment reversals", lambda: intacct_work.change(run.made))
+        run.step("the pull after them", lambda: _pull(run, options.settle_timeout))
         run.step("settles", lambda: _settle(run, options.settle_timeout))
         injected = _injected(run)
         _faults(run, False, options.seed)

@@ -85,6 +85,7 @@ class BlixoWorkload:
         self.rng = rng
         self.today = datetime.now(UTC).date()
         self._n = 0
+        self._later: tuple[Any, ...] = ((), (), (), ())
 
     def _key(self, what: str) -> str:
         self._n += 1
@@ -118,16 +119,37 @@ class BlixoWorkload:
             if kind == "full":
                 full_payments.append(payment)
             progress(1)
+        made.blixo_writes = self._n
+        self._later = (
+            edited,
+            voided,
+            full_payments[: s.blixo_payment_voids],
+            credit_notes[: s.blixo_credit_voids],
+        )
+
+    def to_change(self) -> dict[str, list[str]]:
+        """What `change` will edit or void, by kind: the run waits for these to be synced first,
+        so the edits and voids go through the paths that change what Intacct already has."""
+        edited, voided, payments, credits = self._later
+        return {
+            "invoice": [inv for inv, _c, _t in edited + voided],
+            "payment": list(payments),
+            "credit_note": list(credits),
+        }
+
+    def change(self, made: Made, progress: Callable[[int], None] = lambda _n: None) -> None:
+        """Edits of unpaid invoices, then voids of invoices, payments and credit notes."""
+        edited, voided, full_payments, credit_notes = self._later
         for inv, _customer, _total in edited:
             self._edit(inv)
             progress(1)
         for inv, _customer, _total in voided:
             self.blixo.invoices.void(inv, idempotency_key=self._key("void-inv"))
             progress(1)
-        for payment in full_payments[: s.blixo_payment_voids]:
+        for payment in full_payments:
             self.blixo.payments.void(payment, idempotency_key=self._key("void-pay"))
             progress(1)
-        for credit in credit_notes[: s.blixo_credit_voids]:
+        for credit in credit_notes:
             self.blixo.credit_notes.void(credit, idempotency_key=self._key("void-cn"))
             progress(1)
         made.blixo_writes = self._n
@@ -265,6 +287,7 @@ class IntacctWorkload:
         self.rng = rng
         self.today = datetime.now(UTC).date()
         self._n = 0
+        self._later: tuple[Any, ...] = ((), ())
 
     def _cid(self, what: str) -> str:
         self._n += 1
@@ -303,7 +326,14 @@ class IntacctWorkload:
         invoice_keys = self._invoice_keys([docid for docid, _c in orders])
         payments = self._payments(orders[: s.intacct_payments], invoice_keys, progress)
         made.intacct["payment"] += payments
-        edits = orders[s.intacct_payments : s.intacct_payments + s.intacct_order_edits]
+        made.intacct_writes = self._n
+        self._later = (orders[s.intacct_payments : s.intacct_payments + s.intacct_order_edits], payments)
+
+    def change(self, made: Made, progress: Callable[[int], None] = lambda _n: None) -> None:
+        """Order Entry edits of unpaid invoices (Intacct replaces their A/R records) and payment
+        reversals, after a pull has brought the originals to Blixo."""
+        s = self.sizes
+        edits, payments = self._later
         self._batches(
             [
                 fn.update_sotransaction(
