@@ -45,7 +45,11 @@ def test_sizes_scale_and_never_vanish() -> None:
 
 def test_a_target_says_whether_it_is_met_either_way() -> None:
     assert bench_main._target(0.8, 1.2)["met"] is True
-    assert bench_main._target(2.71, 1.5) == {"value": "2.71\u00d7", "target": "\u2264 1.5\u00d7", "met": False}
+    assert bench_main._target(2.71, 1.5) == {
+        "value": "2.71\u00d7",
+        "target": "\u2264 1.5\u00d7",
+        "met": False,
+    }
     assert bench_main._target(24.8, 10, at_least=True)["met"] is True
 
 
