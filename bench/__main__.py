@@ -21,7 +21,7 @@ from rich.markdown import Markdown
 from bench import coldstart, push
 from bench import pull as pull_bench
 from bench.report import chart, markdown
-from ops.local import ROOT, LocalStack
+from ops.local import ROOT, LocalStack, Sandboxes
 
 RESULTS = ROOT / "bench" / "results"
 console = Console(width=160)
@@ -29,7 +29,7 @@ console = Console(width=160)
 
 def _pull(scale: float, latency: pull_bench.Latency, factors: list[float]) -> dict[str, Any]:
     doc = LocalStack.load().doc
-    admin = pull_bench.Admin(doc)
+    admin = Sandboxes.of(doc)
     base = pull_bench.Data().times(scale)
     runs = []
     first: dict[str, Any] = {}

@@ -25,12 +25,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import boto3
 import requests
-from pydantic import SecretStr
 from sageintacctsdk import SageIntacctSDK
 from sageintacctsdk.apis.api_base import ApiBase
 
@@ -38,15 +35,14 @@ from bisync.config import RuntimeConfig
 from bisync.intacct import functions as fn
 from bisync.intacct.client import IntacctClient, RetryPolicy
 from bisync.intacct.limiter import CompanyLimiter
-from bisync.intacct.session import Credentials
-from bisync.secrets import IntacctCredentials, TenantSecrets
 from bisync.settings import TenantSettings
 from bisync.store import SyncStore
 from bisync.sync.jobs import PullJob
 from bisync.sync.pull import PullSession, pull_report
 from bisync.sync.pull.run import FLOWS
 from bisync.sync.tenant import connect
-from ops.local import ROOT, LocalStack
+from ops.demo_tenant import sandbox_secrets
+from ops.local import ROOT, LocalStack, Sandboxes, proc_stat, sandbox_intacct_client
 
 ENTITY = "E100"
 PAGE = 2000  # Intacct's largest query page
@@ -78,30 +74,11 @@ class Latency:
     blixo_concurrency: int = 20
 
 
-class Admin:
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.intacct = str(doc["intacct"]["url"]).split("/ia/", 1)[0] + "/_sandbox"
-        self.blixo = str(doc["blixo"]["url"]).removesuffix("/v1") + "/_sandbox"
-
-    @staticmethod
-    def call(url: str, body: dict[str, Any] | None = None, **params: str) -> Any:
-        reply = (
-            requests.get(url, params=params, timeout=600)
-            if body is None
-            else requests.post(url, json=body, timeout=600)
-        )
-        reply.raise_for_status()
-        return reply.json()
-
-    def counters(self, company: str) -> dict[str, int]:
-        return dict(self.call(f"{self.intacct}/counters", company=company).get(company, {}))
-
-
-def seed(admin: Admin, data: Data) -> tuple[str, dict[str, int]]:
+def seed(admin: Sandboxes, data: Data) -> tuple[str, dict[str, int]]:
     company = f"BENCH-{uuid.uuid4().hex[:8].upper()}"
-    admin.call(f"{admin.intacct}/companies", {"company": company})
-    seeded = admin.call(
-        f"{admin.intacct}/seed",
+    admin.intacct("companies", {"company": company})
+    seeded = admin.intacct(
+        "seed",
         {
             "company": company,
             "customers": data.customers,
@@ -142,23 +119,9 @@ def lower_bound(counts: dict[str, int], latency: Latency) -> dict[str, float]:
     }
 
 
-def _latency(admin: Admin, company: str, latency: Latency | None) -> None:
-    admin.call(
-        f"{admin.intacct}/faults", {"company": company, "latency_ms": latency.intacct_ms if latency else 0}
-    )
-    admin.call(f"{admin.blixo}/faults", {"latencyMs": latency.blixo_ms} if latency else {})
-
-
-def _credentials(doc: dict[str, Any], company: str) -> IntacctCredentials:
-    sandbox = doc["intacct"]
-    return IntacctCredentials(
-        sender_id=sandbox["sender_id"],
-        sender_password=SecretStr(sandbox["sender_password"]),
-        company_id=company,
-        user_id=sandbox["user_id"],
-        user_password=SecretStr(sandbox["user_password"]),
-        entity_id=ENTITY,
-    )
+def _latency(admin: Sandboxes, company: str, latency: Latency | None) -> None:
+    admin.intacct("faults", {"company": company, "latency_ms": latency.intacct_ms if latency else 0})
+    admin.blixo("faults", {"latencyMs": latency.blixo_ms} if latency else {})
 
 
 class CountingSession(requests.Session):
@@ -176,12 +139,13 @@ class CountingSession(requests.Session):
 # ------------------------------------------------------------------------ the engine's pull
 def once(args: dict[str, Any]) -> dict[str, Any]:
     """One pull of `company` into a new Blixo account, the way the pull Lambda runs it."""
-    doc = LocalStack.load().doc
-    admin = Admin(doc)
+    stack = LocalStack.load()
+    doc = stack.doc
+    admin = Sandboxes.of(doc)
     latency = Latency(**args["latency"])
     company = str(args["company"])
     api_key = f"bench-{uuid.uuid4().hex}"
-    admin.call(f"{admin.blixo}/accounts", {"apiKey": api_key})
+    admin.blixo("accounts", {"apiKey": api_key})
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     settings = TenantSettings(
         tenant_id=tenant,
@@ -190,13 +154,7 @@ def once(args: dict[str, Any]) -> dict[str, Any]:
         intacct_concurrency=latency.intacct_concurrency,
         blixo_concurrency=latency.blixo_concurrency,
     )
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=doc["aws_endpoint"],
-        region_name=doc["region"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # ministack's dummy credentials
-    ).Table(doc["sync_table"])
+    table = stack.table()
     store = SyncStore(table)
     store.put_tenant(settings)
     config = RuntimeConfig(
@@ -204,10 +162,9 @@ def once(args: dict[str, Any]) -> dict[str, Any]:
         intacct_endpoint_url=doc["intacct"]["url"],
         blixo_api_url=doc["blixo"]["url"],
     )
-    secrets = TenantSecrets(
-        intacct=_credentials(doc, company),
-        blixo_api_key=SecretStr(api_key),
-        webhook_secrets=[SecretStr(f"whsec_{uuid.uuid4().hex}")],
+    secrets = sandbox_secrets(doc, f"whsec_{uuid.uuid4().hex}", api_key)
+    secrets = secrets.model_copy(
+        update={"intacct": secrets.intacct.model_copy(update={"company_id": company, "entity_id": ENTITY})}
     )
     counting = CountingSession()
 
@@ -226,7 +183,7 @@ def once(args: dict[str, Any]) -> dict[str, Any]:
         return PullSession(execute=clients.intacct.execute, blixo=clients.blixo, close=clients.close)
 
     _latency(admin, company, latency)
-    before = admin.counters(company)
+    before = admin.intacct_counters(company)
     started = time.perf_counter()
     try:
         report = pull_report(
@@ -238,7 +195,7 @@ def once(args: dict[str, Any]) -> dict[str, Any]:
         wall = time.perf_counter() - started
         _latency(admin, company, None)
         store.delete_tenant(tenant)
-    after = admin.counters(company)
+    after = admin.intacct_counters(company)
     counts = report.run.counts
     return {
         "wall_s": wall,
@@ -258,11 +215,9 @@ def cpu_seconds() -> dict[str, float]:
     pids = json.loads((ROOT / ".local" / "pids.json").read_text())
     out = {}
     for name, pid in pids.items():
-        try:
-            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = proc_stat(pid)
+        if fields is not None:
+            out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return out
 
 
@@ -296,17 +251,10 @@ def measure(company: str, latency: Latency) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------- the other ways
 def _client(doc: dict[str, Any], company: str, concurrency: int) -> IntacctClient:
-    creds = _credentials(doc, company)
-    return IntacctClient(
-        Credentials(
-            sender_id=creds.sender_id,
-            sender_password=creds.sender_password,
-            company_id=company,
-            user_id=creds.user_id,
-            user_password=creds.user_password,
-            entity_id=ENTITY,
-            endpoint_url=doc["intacct"]["url"],
-        ),
+    return sandbox_intacct_client(
+        doc,
+        company=company,
+        entity=ENTITY,
         retry=RetryPolicy(attempts=4, initial=0.5, maximum=10.0),
         limiter=CompanyLimiter(concurrency),
     )
@@ -324,12 +272,12 @@ def _reads() -> list[tuple[str, tuple[str, ...], str, str]]:
     return out
 
 
-def ids_then_read(doc: dict[str, Any], admin: Admin, company: str, latency: Latency) -> dict[str, Any]:
+def ids_then_read(doc: dict[str, Any], admin: Sandboxes, company: str, latency: Latency) -> dict[str, Any]:
     """The common pattern: record numbers with readByQuery (1000 a page), then `read` of 100
     records a request, two requests in flight (the company's limit)."""
     client = _client(doc, company, latency.intacct_concurrency)
     _latency(admin, company, latency)
-    before = admin.counters(company)
+    before = admin.intacct_counters(company)
     started = time.perf_counter()
     records = 0
     try:
@@ -349,7 +297,7 @@ def ids_then_read(doc: dict[str, Any], admin: Admin, company: str, latency: Late
     finally:
         wall = time.perf_counter() - started
         _latency(admin, company, None)
-    after = admin.counters(company)
+    after = admin.intacct_counters(company)
     return {
         "wall_s": wall,
         "intacct_requests": after["requests"] - before.get("requests", 0),
@@ -357,7 +305,9 @@ def ids_then_read(doc: dict[str, Any], admin: Admin, company: str, latency: Late
     }
 
 
-def sageintacctsdk_reads(doc: dict[str, Any], admin: Admin, company: str, latency: Latency) -> dict[str, Any]:
+def sageintacctsdk_reads(
+    doc: dict[str, Any], admin: Sandboxes, company: str, latency: Latency
+) -> dict[str, Any]:
     """PyPI `sageintacctsdk` as its users call it: `get_all_generator` per object (a count,
     then `query` pages of 2000 by offset), one request at a time."""
     sandbox = doc["intacct"]
@@ -378,7 +328,7 @@ def sageintacctsdk_reads(doc: dict[str, Any], admin: Admin, company: str, latenc
             entity_id=ENTITY,
         )
         _latency(admin, company, latency)
-        before = admin.counters(company)
+        before = admin.intacct_counters(company)
         started = time.perf_counter()
         records = 0
         try:
@@ -396,7 +346,7 @@ def sageintacctsdk_reads(doc: dict[str, Any], admin: Admin, company: str, latenc
             _latency(admin, company, None)
     finally:
         ApiBase.__init__ = original
-    after = admin.counters(company)
+    after = admin.intacct_counters(company)
     return {
         "wall_s": wall,
         "intacct_requests": after["requests"] - before.get("requests", 0),

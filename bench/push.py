@@ -20,12 +20,12 @@ from typing import Any
 
 import requests
 
-from bench.pull import ENTITY, Admin
+from bench.pull import ENTITY
 from bisync.blixo.api import SIGNATURE_HEADER
 from bisync.blixo.webhooks import sign
 from blixo_cli.onboard import ConnectRequest, connect_tenant
 from blixo_cli.target import STACK_JSON, Target, from_stack_file
-from ops.local import LocalStack
+from ops.local import LocalStack, Sandboxes
 
 RATE_PER_S = 40.0  # under the webhook API's 50 requests/s throttle
 
@@ -68,12 +68,12 @@ def _events(dump: dict[str, Any]) -> list[tuple[str, str, bytes]]:
 def run(events: int, batch_size: int) -> dict[str, Any]:
     stack = LocalStack.load()
     target = from_stack_file(STACK_JSON)
-    admin = Admin(stack.doc)
+    admin = Sandboxes.of(stack.doc)
     store = target.store()
     tag = uuid.uuid4().hex[:8]
     company, api_key, tenant = f"BENCHP-{tag.upper()}", f"bench-push-{uuid.uuid4().hex}", f"bench-push-{tag}"
-    admin.call(f"{admin.intacct}/companies", {"company": company})
-    admin.call(f"{admin.blixo}/accounts", {"apiKey": api_key})
+    admin.intacct("companies", {"company": company})
+    admin.blixo("accounts", {"apiKey": api_key})
     connected = connect_tenant(
         target, ConnectRequest(tenant_id=tenant, company_id=company, entity_id=ENTITY, blixo_api_key=api_key)
     )
@@ -83,8 +83,8 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
     settings = store.get_tenant(tenant)
     store.put_tenant(settings.model_copy(update={"terms": {"NET 30": "N30"}}))
     customers = max(1, events // 5)
-    admin.call(
-        f"{admin.blixo}/seed",
+    admin.blixo(
+        "seed",
         {
             "customers": customers,
             "invoices": events - customers,
@@ -93,7 +93,7 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
             "emitEvents": False,
         },
     )
-    dump = admin.call(f"{admin.blixo}/dump", apiKey=api_key)
+    dump = admin.blixo("dump", apiKey=api_key)
     work = _events(dump)
     secret = connected.webhook_secret.get_secret_value()
     url = str(stack.doc["webhook_url"]).replace("{tenantId}", tenant)
@@ -115,7 +115,7 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
             time.sleep(1.0)  # throttled (429) or not ready: Blixo retries the same way
         raise RuntimeError(f"the webhook for {object_id} was refused: {reply.status_code}")
 
-    before = admin.counters(company)
+    before = admin.intacct_counters(company)
     started = time.time()
     try:
         with ThreadPoolExecutor(8) as pool:
@@ -143,7 +143,7 @@ def run(events: int, batch_size: int) -> dict[str, Any]:
     finally:
         set_batch_size(target, push_fn, previous)
         store.delete_tenant(tenant)
-    after = admin.counters(company)
+    after = admin.intacct_counters(company)
     latencies = sorted(done[i] - sent[i] for i in sent if i in done)
     finished = max(done.values()) if done else time.time()
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99

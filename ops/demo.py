@@ -20,14 +20,12 @@ from decimal import Decimal
 from typing import TypeVar
 
 import requests
-from pydantic import SecretStr
 
 from bisync.blixo import api
 from bisync.blixo import models as bm
 from bisync.blixo.client import BlixoClient
 from bisync.intacct import functions as fn
-from bisync.intacct.client import IntacctClient, RetryPolicy
-from bisync.intacct.session import Credentials
+from bisync.intacct.client import IntacctClient
 from bisync.operate.jobs import pull_now
 from bisync.operate.reconcile import reconcile
 from bisync.operate.status import status_report
@@ -39,7 +37,7 @@ from blixo_cli.output import console
 from blixo_cli.queues import QueueSender, depths
 from blixo_cli.target import Target, from_stack_file
 from ops.demo_tenant import DEMO_TENANT, ensure_demo_tenant
-from ops.local import STACK_JSON, LocalStack
+from ops.local import STACK_JSON, LocalStack, sandbox_intacct_client
 
 T = TypeVar("T")
 
@@ -146,23 +144,6 @@ def seed_blixo(blixo: BlixoClient, tag: str) -> dict[str, list[str]]:
 
 
 # ---------------------------------------------------------------------------- Intacct side
-def intacct_client(doc: dict[str, object], entity: str | None) -> IntacctClient:
-    sandbox = doc["intacct"]
-    assert isinstance(sandbox, dict)
-    return IntacctClient(
-        Credentials(
-            sender_id=sandbox["sender_id"],
-            sender_password=SecretStr(sandbox["sender_password"]),
-            company_id=sandbox["company_id"],
-            user_id=sandbox["user_id"],
-            user_password=SecretStr(sandbox["user_password"]),
-            entity_id=entity,
-            endpoint_url=sandbox["url"],
-        ),
-        retry=RetryPolicy(attempts=3),
-    )
-
-
 def seed_intacct(intacct: IntacctClient, tag: str) -> dict[str, list[str]]:
     """Two customers, two Sales Invoices, a Sales Return, a payment on one invoice."""
     day = datetime.now(UTC).date()
@@ -284,7 +265,7 @@ def main() -> int:
             )
             pushed = wait_pushed(store, seeded)
             console.print(f"push: {pushed} records reached Intacct through the webhook and push Lambdas")
-            intacct = intacct_client(stack.doc, settings.entity_id)
+            intacct = sandbox_intacct_client(stack.doc, entity=settings.entity_id)
             made = seed_intacct(intacct, tag)
             console.print(
                 f"Intacct: created {len(made['customer'])} customers, {len(made['sodocument'])} Order Entry "

@@ -24,12 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from bisync.blixo.client import Backoff, BlixoClient
 from bisync.intacct.client import IntacctClient, RetryPolicy
 from bisync.intacct.limiter import CompanyLimiter
-from bisync.intacct.session import Credentials
 from bisync.operate.jobs import pull_now
 from bisync.operate.reconcile import reconcile
 from bisync.store import SyncStore
@@ -41,8 +38,8 @@ from blixo_cli.queues import QueueSender
 from blixo_cli.target import STACK_JSON, Target, from_stack_file
 from ops.chaos import verify
 from ops.chaos.workload import BlixoWorkload, IntacctWorkload, Made, Sizes
-from ops.chaos.world import Sandboxes, age_s, dlq_depth, kill, log_lines, settled, wait_until, worker_pids
-from ops.local import ROOT, LocalStack
+from ops.chaos.world import age_s, dlq_depth, kill, log_lines, settled, wait_until, worker_pids
+from ops.local import ROOT, LocalStack, Sandboxes, sandbox_intacct_client
 
 ENTITY = "E100"
 INTACCT_FAULTS = {"rate_5xx": 0.05, "rate_429": 0.05, "rate_lost_response": 0.02}
@@ -128,17 +125,10 @@ def _clients(doc: dict[str, Any], run: Run) -> tuple[BlixoClient, IntacctClient]
         max_retries=10,
         backoff=Backoff(initial=0.05, maximum=1.0, jitter=0.05),
     )
-    sandbox = doc["intacct"]
-    intacct = IntacctClient(
-        Credentials(
-            sender_id=sandbox["sender_id"],
-            sender_password=SecretStr(sandbox["sender_password"]),
-            company_id=run.company,
-            user_id=sandbox["user_id"],
-            user_password=SecretStr(sandbox["user_password"]),
-            entity_id=ENTITY,
-            endpoint_url=sandbox["url"],
-        ),
+    intacct = sandbox_intacct_client(
+        doc,
+        company=run.company,
+        entity=ENTITY,
         retry=RetryPolicy(attempts=15, initial=0.05, maximum=1.0),
         limiter=CompanyLimiter(1),
     )
@@ -320,40 +310,34 @@ def _replay(run: Run) -> int:
     return moved
 
 
-def _retries(run: Run) -> dict[str, int]:
-    out = {"client_and_message": 0, "webhook_redeliveries": 0}
-    for fn in ("push", "pull"):
-        for line in log_lines(run.target, run.functions[fn], run.started_ms):
-            if any(marker in line for marker in RETRY_MARKERS):
-                out["client_and_message"] += 1
+def _deliveries(run: Run) -> list[dict[str, Any]]:
+    """Every delivery attempt of the run's webhook endpoint(s), as the Blixo sandbox logs them."""
     hooks = [w["id"] for w in run.sandboxes.blixo("dump", apiKey=run.api_key).get("webhooks", [])]
-    for hook in hooks:
-        rows = run.sandboxes.blixo("deliveries", endpointId=hook).get("data", [])
-        out["webhook_redeliveries"] += sum(1 for r in rows if int(r.get("attempt", 1)) > 1)
-    return out
+    return [r for hook in hooks for r in run.sandboxes.blixo("deliveries", endpointId=hook).get("data", [])]
 
 
-def _given_up(run: Run) -> int:
+def _retries(run: Run, deliveries: list[dict[str, Any]]) -> dict[str, int]:
+    logs = run.target.client("logs")
+    lines = [
+        line
+        for fn in ("push", "pull")
+        for line in log_lines(logs, f"/aws/lambda/{run.functions[fn]}", run.started_ms)
+    ]
+    return {
+        "client_and_message": sum(1 for line in lines if any(m in line for m in RETRY_MARKERS)),
+        "webhook_redeliveries": sum(1 for r in deliveries if int(r.get("attempt", 1)) > 1),
+    }
+
+
+def _given_up(deliveries: list[dict[str, Any]]) -> int:
     """Deliveries Blixo stopped retrying: their events never reached the intake."""
-    hooks = [w["id"] for w in run.sandboxes.blixo("dump", apiKey=run.api_key).get("webhooks", [])]
-    return sum(
-        1
-        for hook in hooks
-        for r in run.sandboxes.blixo("deliveries", endpointId=hook).get("data", [])
-        if r.get("outcome") == "failed"
-    )
+    return sum(1 for r in deliveries if r.get("outcome") == "failed")
 
 
 def _injected(run: Run) -> dict[str, int]:
     intacct = run.sandboxes.intacct("counters", company=run.company).get(run.company, {})
     blixo = run.sandboxes.blixo("faults").get("injected", {})
-    hooks = [w["id"] for w in run.sandboxes.blixo("dump", apiKey=run.api_key).get("webhooks", [])]
-    copies = sum(
-        1
-        for hook in hooks
-        for r in run.sandboxes.blixo("deliveries", endpointId=hook).get("data", [])
-        if int(r.get("copy", 1)) == 2 and int(r.get("attempt", 1)) == 1
-    )
+    copies = sum(1 for r in _deliveries(run) if int(r.get("copy", 1)) == 2 and int(r.get("attempt", 1)) == 1)
     return {
         "intacct_5xx_429": int(intacct.get("faults_injected", 0)),
         "intacct_lost_responses": int(intacct.get("lost_responses", 0)),
@@ -466,7 +450,8 @@ def _verify(run: Run, injected: dict[str, int], sizes: Sizes, options: Options) 
     second_replay = run.step("second pass: dlq replay", lambda: _replay(run))
     run.step("second pass settles", lambda: _settle(run, options.settle_timeout))
     changes = verify.changed_records(snapshot, verify.Snapshot.take(run.sandboxes, run.api_key, run.company))
-    retries = _retries(run)
+    deliveries = _deliveries(run)
+    retries = _retries(run, deliveries)
     events = snapshot.blixo_events + run.made.intacct_writes
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -486,7 +471,7 @@ def _verify(run: Run, injected: dict[str, int], sizes: Sizes, options: Options) 
         "retries": sum(retries.values()),
         "retries_by_kind": retries,
         "dlq_messages": run.dlq.get("before_replay", 0),
-        "webhooks_given_up": _given_up(run),
+        "webhooks_given_up": _given_up(deliveries),
         "dlq_replayed": run.dlq.get("replayed", 0) + second_replay,
         "mapped": found.mapped,
         "undone_before_synced": dict(found.undone_unsynced),

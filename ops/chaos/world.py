@@ -6,42 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from blixo_cli.queues import depths
 from blixo_cli.target import Target
-
-
-@dataclass(frozen=True)
-class Sandboxes:
-    intacct_admin: str  # http://host:port/_sandbox
-    blixo_admin: str
-
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> Sandboxes:
-        intacct = str(doc["intacct"]["url"]).split("/ia/", 1)[0] + "/_sandbox"
-        blixo = str(doc["blixo"]["url"]).removesuffix("/v1") + "/_sandbox"
-        return cls(intacct, blixo)
-
-    def intacct(self, path: str, body: dict[str, Any] | None = None, **params: str) -> Any:
-        return _call(f"{self.intacct_admin}/{path}", body, params)
-
-    def blixo(self, path: str, body: dict[str, Any] | None = None, **params: str) -> Any:
-        return _call(f"{self.blixo_admin}/{path}", body, params)
-
-
-def _call(url: str, body: dict[str, Any] | None, params: dict[str, str]) -> Any:
-    if body is None:
-        reply = requests.get(url, params=params, timeout=120)
-    else:
-        reply = requests.post(url, json=body, params=params, timeout=120)
-    reply.raise_for_status()
-    return reply.json()
+from ops.local import Sandboxes, proc_stat
 
 
 def wait_until(probe: Callable[[], bool], *, timeout: float, interval: float = 1.0, what: str) -> float:
@@ -91,12 +62,11 @@ def worker_pids(function_name: str) -> list[int]:
 
 def age_s(pid: int) -> float:
     """Seconds since the process started (0 if it is gone)."""
-    try:
-        start_ticks = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, IndexError, ValueError):
+    fields = proc_stat(pid)
+    if fields is None:
         return 0.0
-    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def kill(pid: int) -> bool:
@@ -108,18 +78,16 @@ def kill(pid: int) -> bool:
 
 
 # ------------------------------------------------------------------------------ their logs
-def log_lines(target: Target, function_name: str, since_ms: int) -> list[str]:
-    logs = target.client("logs")
-    group = f"/aws/lambda/{function_name}"
-    lines: list[str] = []
+def log_lines(logs: Any, group: str, since_ms: int = 0) -> Iterator[str]:
+    """Every message of a CloudWatch log group from `since_ms` on (none if the group is absent)."""
     kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
     while True:
         try:
             page = logs.filter_log_events(**kwargs)
         except logs.exceptions.ResourceNotFoundException:
-            return lines
-        lines.extend(str(e.get("message", "")) for e in page.get("events", []))
+            return
+        yield from (str(e.get("message", "")) for e in page.get("events", []))
         token = page.get("nextToken")
         if not token or not page.get("events"):
-            return lines
+            return
         kwargs["nextToken"] = token

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 import requests
-from pydantic import SecretStr
 
-from bisync.intacct import CompanyLimiter, Credentials, IntacctClient, RetryPolicy
+from bisync.intacct import CompanyLimiter, IntacctClient, RetryPolicy
 from bisync.settings import Flows, TenantSettings
 from bisync.store import SyncStore
 from ops.demo_tenant import sandbox_secrets
+from ops.local import sandbox_intacct_client
 from ops.onboarding import onboard_tenant
 from tests.conftest import ROOT
 
@@ -51,17 +51,9 @@ class Stack:
     def intacct_client(self, entity: str | None = None) -> IntacctClient:
         """A session on the Intacct sandbox: top level (reads every entity with showprivate), or
         in an entity (writes belong to it, as the demo tenant's do)."""
-        doc = self.doc["intacct"]
-        return IntacctClient(
-            Credentials(
-                sender_id=doc["sender_id"],
-                sender_password=SecretStr(doc["sender_password"]),
-                company_id=doc["company_id"],
-                user_id=doc["user_id"],
-                user_password=SecretStr(doc["user_password"]),
-                entity_id=entity,
-                endpoint_url=doc["url"],
-            ),
+        return sandbox_intacct_client(
+            self.doc,
+            entity=entity,
             retry=RetryPolicy(attempts=3, sleep=lambda _s: None),
             limiter=CompanyLimiter(1),
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ops.chaos.world import log_lines
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack
 
@@ -48,20 +49,13 @@ def secrets_of(stack: Stack) -> dict[str, str]:
     return found
 
 
-def log_lines(stack: Stack) -> Iterator[tuple[str, str]]:
+def every_log_line(stack: Stack) -> Iterator[tuple[str, str]]:
     logs = stack.client("logs")
     for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/"):
         for group in page.get("logGroups", []):
             name = group["logGroupName"]
-            kwargs = {"logGroupName": name}
-            while True:
-                events = logs.filter_log_events(**kwargs)
-                for event in events.get("events", []):
-                    yield name, str(event.get("message", ""))
-                token = events.get("nextToken")
-                if not token or not events.get("events"):
-                    break
-                kwargs["nextToken"] = token
+            for line in log_lines(logs, name):
+                yield name, line
     ministack = LOCAL / "ministack.log"
     for line in ministack.read_text(errors="replace").splitlines():
         yield "ministack.log", line
@@ -73,7 +67,7 @@ def test_no_log_line_holds_a_secret(stack: Stack) -> None:
     needles = sorted(secrets, key=len, reverse=True)
     leaks: list[str] = []
     lines = 0
-    for source, line in log_lines(stack):
+    for source, line in every_log_line(stack):
         lines += 1
         leaks += [f"{source}: a {secrets[s]}" for s in needles if s in line]
         if SHAPED_LIKE_A_WEBHOOK_SECRET.search(line):
