@@ -409,26 +409,31 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(out.status, out.body)
             return
+        reply: tuple[int, bytes, str] | None = None
         try:
             delay = (faults.latency_ms + jitter) / 1000.0
             if delay > 0:
                 time.sleep(delay)
-            if self._pre_fault(company, faults, draws):
-                return
-            endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
-            out = sb.gateway.execute(parsed, endpoint)
-            with sb.lock:
-                sb.counter(company).transactions += out.transactions
-                sb.counter(company).functions += len(parsed.root.findall("operation/content/function"))
-            if out.wrote and draws[4] < faults.rate_lost_response:
-                self._lose_response(company, faults)
-                return
-            self._send(out.status, out.body)
+            reply = self._pre_fault(company, faults, draws)
+            if reply is None:
+                endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
+                out = sb.gateway.execute(parsed, endpoint)
+                with sb.lock:
+                    sb.counter(company).transactions += out.transactions
+                    sb.counter(company).functions += len(parsed.root.findall("operation/content/function"))
+                if not (out.wrote and draws[4] < faults.rate_lost_response):
+                    reply = (out.status, out.body, "text/xml; charset=UTF-8")
         finally:
+            # The slot is freed before the reply leaves: a caller that has the reply may send its
+            # next request at once, and that one must not find this one still counted.
             sb.release(company)
+        if reply is None:
+            self._lose_response(company, faults)
+        else:
+            self._send(*reply)
 
-    def _pre_fault(self, company: str, faults: Faults, draws: list[float]) -> bool:
-        """Faults that answer before anything runs (nothing is committed)."""
+    def _pre_fault(self, company: str, faults: Faults, draws: list[float]) -> tuple[int, bytes, str] | None:
+        """Faults that answer before anything runs (nothing is committed): the reply to send."""
         status: int | None = None
         body = b""
         if draws[0] < faults.rate_429:
@@ -441,11 +446,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif draws[3] < faults.rate_html:
             status, body = faults.html_status, _HTML_PAGE
         if status is None:
-            return False
+            return None
         with self.server.sandbox.lock:
             self.server.sandbox.counter(company).faults_injected += 1
-        self._send(status, body, "text/html" if body == _HTML_PAGE else "text/xml; charset=UTF-8")
-        return True
+        return status, body, "text/html" if body == _HTML_PAGE else "text/xml; charset=UTF-8"
 
     def _lose_response(self, company: str, faults: Faults) -> None:
         """The write is committed but the caller never learns it."""
