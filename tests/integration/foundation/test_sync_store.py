@@ -21,8 +21,7 @@ def link(store: SyncStore, blixo_id: str = "inv_1", key: str = "101", **over: ob
             blixo_id=blixo_id,
             intacct_key=key,
             origin=Origin.BLIXO,
-            hash="h1",
-            **over,
+            **{"hash": "h1", **over},
         )
     )
 
@@ -47,6 +46,16 @@ def test_a_link_is_never_made_twice_from_either_side(store: SyncStore) -> None:
         link(store, "inv_2", "101")
     assert store.mappings.by_blixo("acme", "invoice", "inv_2") is None
     assert store.mappings.by_intacct("acme", "invoice", "102") is None
+
+
+def test_the_same_pair_linked_again_is_the_stored_link(store: SyncStore) -> None:
+    first = link(store)
+    again = link(store, hash="h2")  # a second writer of the batch that made the same record
+    assert again.intacct_key == "101"
+    assert again.hash == "h1"  # the stored link, not overwritten
+    assert again.updated_at == first.updated_at
+    with pytest.raises(MappingConflictError):
+        link(store, "inv_1", "102")
 
 
 def test_racing_links_make_exactly_one(store: SyncStore, serialized_dynamodb: None) -> None:

@@ -210,6 +210,40 @@ def test_ten_customers_invoices_cost_far_fewer_than_ten_requests_each(world: Wor
     world.assert_ledgers_agree()
 
 
+def test_one_customers_invoices_share_a_request_after_their_customer(world: World) -> None:
+    customer = world.customer("Many Invoices", customerNo="MANY-1")
+    invoices = [world.invoice(customer.id, f"{n + 1}0.00") for n in range(4)]
+    before = world.counters().get("requests", 0)  # nothing asked of this company yet
+    world.batch_size = 10
+    assert world.pump() == []
+    requests = world.counters()["requests"] - before
+    # Customer lookup, customer create, the four invoices together (+ a session).
+    assert requests <= 4, requests
+    keys = {world.mapping("invoice", i.id).intacct_key for i in invoices}
+    assert len(keys) == 4
+    assert sorted(Decimal(world.ar_invoice(k)["TOTALDUE"]) for k in keys) == [
+        Decimal("10.00"),
+        Decimal("20.00"),
+        Decimal("30.00"),
+        Decimal("40.00"),
+    ]
+    world.assert_ledgers_agree()
+
+
+def test_invoices_side_by_side_whose_customer_event_was_lost_create_it_once(world: World) -> None:
+    customer = world.customer("Lost Then Many", customerNo="LTM-1")
+    invoices = [world.invoice(customer.id, "25.00") for _ in range(3)]
+    assert drop_queued(world, "customer.") >= 1
+    world.batch_size = 10
+    assert world.pump() == []
+    assert [c["CUSTOMERID"] for c in world.dump("CUSTOMER")].count("LTM-1") == 1
+    assert world.aws.store.errors.list(TENANT) == []
+    for invoice in invoices:
+        ar = world.ar_invoice(world.mapping("invoice", invoice.id).intacct_key)
+        assert (ar["CUSTOMERID"], Decimal(ar["TOTALDUE"])) == ("LTM-1", Decimal("25.00"))
+    world.assert_ledgers_agree()
+
+
 def test_two_push_workers_and_a_pull_never_exceed_the_tenant_concurrency(world: World) -> None:
     world.intacct_admin("config", {"concurrency_limit": 10})
     world.intacct_admin("faults", {"latency_ms": 40})

@@ -147,3 +147,59 @@ def test_out_of_time_starts_no_further_round_and_fails_the_rest_as_transient() -
     assert all(t.done for t in first)
     assert [type(t.failure) for t in first] == [TransientSyncError, TransientSyncError]
     assert "out of time" in str(first[0].failure)
+
+
+def test_a_run_of_distinct_parallel_keys_shares_rounds_after_the_task_before_it() -> None:
+    log: list[str] = []
+    gateway = Gateway()
+    group = [
+        Task("cust", "g", writer("c-read", "c-create", log=log)),
+        *(Task(f"i{n}", "g", writer(f"inv{n}", log=log), parallel_key=f"invoice:{n}") for n in range(4)),
+        Task("pay", "g", writer("pay", log=log)),
+    ]
+    stats = run_rounds([group], gateway)
+    assert gateway.requests == [["c-read"], ["c-create"], ["inv0", "inv1", "inv2", "inv3"], ["pay"]]
+    assert stats.rounds == 4
+    assert [t.result for t in group[1:5]] == [[f"inv{n}"] for n in range(4)]
+
+
+def test_the_same_parallel_key_twice_runs_in_order() -> None:
+    gateway = Gateway()
+    group = [
+        Task("a", "g", writer("a1", "a2"), parallel_key="invoice:1"),
+        Task("b", "g", writer("b1"), parallel_key="invoice:2"),
+        Task("c", "g", writer("c1"), parallel_key="invoice:1"),  # the same invoice again: after both
+    ]
+    run_rounds([group], gateway)
+    assert gateway.requests == [["a1", "b1"], ["a2"], ["c1"]]
+
+
+def test_a_transient_failure_in_a_stage_keeps_what_its_peers_did_and_holds_back_later_stages() -> None:
+    gateway = Gateway()
+    gateway.raise_on = {"bad"}
+    group = [
+        Task("a", "g", writer("a1", "bad"), parallel_key="invoice:1"),
+        Task("b", "g", writer("b1"), parallel_key="invoice:2"),
+        Task("c", "g", writer("after")),
+    ]
+    run_rounds([group], gateway)
+    assert gateway.requests == [["a1", "b1"], ["bad"]]
+    assert isinstance(group[0].failure, TransientSyncError)
+    assert group[1].result == ["b1"]  # done before the failure: its message succeeds
+    assert isinstance(group[2].failure, TransientSyncError)
+    assert "held back" in str(group[2].failure)
+
+
+def test_a_business_refusal_in_a_stage_fails_only_that_task() -> None:
+    gateway = Gateway()
+    gateway.refuse = {"bad"}
+    group = [
+        Task("a", "g", writer("bad"), parallel_key="invoice:1"),
+        Task("b", "g", writer("b1", "b2"), parallel_key="invoice:2"),
+        Task("c", "g", writer("after")),
+    ]
+    run_rounds([group], gateway)
+    assert isinstance(group[0].failure, BusinessSyncError)
+    assert group[1].result == ["b1", "b2"]
+    assert group[2].result == ["after"]
+    assert gateway.requests == [["bad", "b1"], ["b2"], ["after"]]

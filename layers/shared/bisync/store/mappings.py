@@ -46,7 +46,9 @@ class MappingStore:
         )
 
     def link(self, mapping: Mapping) -> Mapping:
-        """Create the link; MappingConflictError if either side is already linked."""
+        """Create the link; MappingConflictError if either side is already linked to something
+        else. The same pair linked again is the link as stored (two writers of one batch that
+        both had to push the same customer made one record and both link it)."""
         mapping = mapping.model_copy(update={"updated_at": datetime.now(UTC)})
         b_item, i_item = self._items(mapping)
         client = self._table.meta.client
@@ -65,6 +67,9 @@ class MappingStore:
             )
         except ClientError as exc:
             if _cancelled_by_condition(exc):
+                existing = self.by_blixo(mapping.tenant_id, mapping.object_type, mapping.blixo_id)
+                if existing is not None and existing.intacct_key == mapping.intacct_key:
+                    return existing
                 raise MappingConflictError(
                     f"{mapping.object_type} {mapping.blixo_id} / {mapping.intacct_key} is already linked"
                 ) from None
@@ -140,6 +145,9 @@ class MappingStore:
             self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
             if _cancelled_by_condition(exc):
+                existing = self.by_blixo(mapping.tenant_id, mapping.object_type, mapping.blixo_id)
+                if existing is not None and existing.intacct_key == mapping.intacct_key:
+                    return existing
                 raise MappingConflictError(
                     f"{mapping.object_type} {mapping.blixo_id}: not linked, or {mapping.intacct_key} "
                     "belongs to another link"

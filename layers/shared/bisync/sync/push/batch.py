@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from bisync.blixo.api import ResourceKind
 from bisync.blixo.models import BlixoEvent, parse_event
 from bisync.blixo.webhooks import WebhookError
 from bisync.settings import TenantSettings
@@ -197,7 +198,12 @@ def _run(
         for message, event in fresh:
             writer = push_flow(event.resource).run(session.context, event)
             groups.setdefault(message.job.customer_id, []).append(
-                Task(message.message_id, message.job.customer_id, writer)
+                Task(
+                    message.message_id,
+                    message.job.customer_id,
+                    writer,
+                    parallel_key=_parallel_key(event),
+                )
             )
         round_stats = run_rounds(list(groups.values()), session.execute, out_of_time=out_of_time)
         stats.requests += round_stats.requests
@@ -212,6 +218,15 @@ def _run(
                     outcome.result = task.result
     finally:
         session.close()
+
+
+def _parallel_key(event: BlixoEvent) -> str | None:
+    """A customer's distinct invoices cannot depend on each other (each needs only the customer,
+    which an earlier event of the group, or the first of them, pushes): they run side by side.
+    Payments and credit notes apply to invoices and their balances: they keep the group's order."""
+    if event.resource is ResourceKind.INVOICE:
+        return f"invoice:{event.object_id}"
+    return None
 
 
 def _fail(outcome: MessageOutcome, failure: SyncFailure) -> None:
