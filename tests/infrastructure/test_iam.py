@@ -455,7 +455,10 @@ def test_the_store_methods_need_what_their_code_calls() -> None:
     assert actions["get_tenant"] == {"dynamodb:GetItem"}
     assert actions["iter_tenants"] == {"dynamodb:Query"}
     assert actions["mappings.save"] == {"dynamodb:PutItem", "dynamodb:DeleteItem"}
-    assert actions["mappings.link"] == {"dynamodb:PutItem"}
+    assert actions["mappings.link"] == {
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+    }  # + the stored link on a repeat
     assert actions["mappings.many_by_blixo"] == {"dynamodb:BatchGetItem"}
     assert actions["mappings.by_intacct"] == {"dynamodb:GetItem"}
     assert actions["slots.release"] == {"dynamodb:DeleteItem"}

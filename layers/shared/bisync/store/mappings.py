@@ -145,9 +145,6 @@ class MappingStore:
             self._table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
             if _cancelled_by_condition(exc):
-                existing = self.by_blixo(mapping.tenant_id, mapping.object_type, mapping.blixo_id)
-                if existing is not None and existing.intacct_key == mapping.intacct_key:
-                    return existing
                 raise MappingConflictError(
                     f"{mapping.object_type} {mapping.blixo_id}: not linked, or {mapping.intacct_key} "
                     "belongs to another link"
