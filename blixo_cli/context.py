@@ -61,7 +61,7 @@ def runtime_config(target: targets.Target) -> RuntimeConfig:
     }
     if intacct.get("url"):
         values["intacct_endpoint_url"] = intacct["url"]
-    return RuntimeConfig(**values)  # type: ignore[arg-type]
+    return RuntimeConfig(**values)
 
 
 def read_secrets(target: targets.Target, tenant_id: str) -> TenantSecrets:
