@@ -21,6 +21,7 @@ from bisync.aws import SqsQueue, load_tenant_secrets, sync_store
 from bisync.config import runtime_config
 from bisync.intacct.client import RequestStats, RetryPolicy
 from bisync.settings import TenantSettings
+from bisync.store import TenantNotFoundError
 from bisync.sync.jobs import PullJob
 from bisync.sync.pull import PullSession, pull_report
 from bisync.sync.pull.run import FLOWS, cursor_flow
@@ -77,13 +78,21 @@ def record_handler(record: SQSRecord) -> None:
     def continue_later(next_job: PullJob) -> None:
         queue.send(next_job.to_message())
 
-    report = pull_report(
-        job,
-        sync_store(),
-        open_session=_open_session,
-        time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context else (lambda: 1e9),
-        continue_later=continue_later,
-    )
+    try:
+        report = pull_report(
+            job,
+            sync_store(),
+            open_session=_open_session,
+            time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context else (lambda: 1e9),
+            continue_later=continue_later,
+        )
+    except TenantNotFoundError:
+        # Removed after the job was queued (the hourly schedule ran just before): a job carries
+        # no data, so nothing is lost, and retrying it into the DLQ would only page an operator
+        # about a tenant that is gone.
+        logger.warning("pull job for a tenant that no longer exists: dropped")
+        metrics.add_metric(name="PullJobsForRemovedTenants", unit=MetricUnit.Count, value=1)
+        return
     run = report.run
     counts = run.counts
     metrics.add_metric(name="PullRuns", unit=MetricUnit.Count, value=1)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from bisync.blixo.webhooks import sign
 from bisync.settings import Flows, TenantSettings
@@ -175,8 +174,13 @@ def test_pull_schedule_queues_one_job_per_pull_enabled_tenant(aws: Aws) -> None:
 
 
 # --------------------------------------------------------------------------- pull
-def test_pull_for_an_unknown_tenant_fails_the_message_and_records_nothing(aws: Aws) -> None:
-    # Batch size 1: a single failed record fails the invocation, so SQS retries it (then DLQ).
-    with pytest.raises(BatchProcessingError):
-        load_handler("pull").lambda_handler(sample_event("pull_sqs_batch.json"), LambdaContext())
+def test_pull_for_a_removed_tenant_is_dropped_with_a_warning_and_records_nothing(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A job is a trigger, not data: retrying it into the DLQ would page an operator for nothing.
+    result = load_handler("pull").lambda_handler(sample_event("pull_sqs_batch.json"), LambdaContext())
+    assert result == {"batchItemFailures": []}
     assert aws.store.list_runs("acme") == []
+    out = capsys.readouterr().out
+    assert "pull job for a tenant that no longer exists: dropped" in out
+    assert '"PullJobsForRemovedTenants":[1.0]' in out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -65,6 +65,9 @@ class PullContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     counts: dict[str, FlowCounts] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
+    _books: ThreadPoolExecutor | None = None
+    _booked: list[Future[None]] = field(default_factory=list)
+    _books_failure: BaseException | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -89,7 +92,42 @@ class PullContext:
 
         return list(self._pool.map(guarded, calls))
 
+    def record_later(self, work: Callable[[], object]) -> None:
+        """Run `work` (a chunk's links, then its checkpoint) behind the writes, in order, while
+        the next chunk is written: a chunk's records are not the next chunk's (each record comes
+        once per flow run), so its bookkeeping need not hold the next one up. Once one piece
+        fails, none after it runs (no checkpoint passes links that were not stored)."""
+        self._raise_books_failure()
+        if self._books is None:
+            self._books = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull-books")
+
+        def in_order() -> None:
+            if self._books_failure is not None:
+                return
+            try:
+                work()
+            except BaseException as exc:
+                self._books_failure = exc
+                raise
+
+        self._booked.append(self._books.submit(in_order))
+
+    def settle(self) -> None:
+        """Wait for everything recorded later; its first failure is raised here. Called before
+        anything that reads what it wrote: the next flow, a continuation, the run's end."""
+        pending, self._booked = self._booked, []
+        for future in pending:
+            future.exception()  # wait, whatever happened
+        self._raise_books_failure()
+
+    def _raise_books_failure(self) -> None:
+        if self._books_failure is not None:
+            raise self._books_failure
+
     def close(self) -> None:
+        if self._books is not None:
+            self._books.shutdown(wait=True)  # never leave a link half-sent
+            self._books = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

@@ -108,7 +108,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, Index]) -> N
             else:
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "customer", cid)
-    link_all(ctx, new_links)
+    ctx.record_later(lambda: link_all(ctx, new_links))
 
 
 def ensure_customers(
@@ -122,5 +122,6 @@ def ensure_customers(
         rows = ctx.reader.by_keys("CUSTOMER", CUSTOMERS.fields, "CUSTOMERID", missing)
         if rows:
             pull_customers(ctx, Page(rows), indexes)
+            ctx.settle()  # their links are read back just below
         found.update(ctx.mappings.many_by_intacct(ctx.tenant_id, "customer", missing))
     return {k: m.blixo_id for k, m in found.items()}

@@ -206,7 +206,7 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
             else:
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, object_type, so_key)
-    link_all(ctx, new_links)
+    ctx.record_later(lambda: link_all(ctx, new_links))
 
 
 def _number(doc: Invoice | CreditNote) -> str | None:

@@ -145,7 +145,7 @@ def pull_payments(
             )
             counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "payment", key)
-    link_all(ctx, new_links)
+    ctx.record_later(lambda: link_all(ctx, new_links))
 
 
 def _create_call(ctx: PullContext, key: str, body: dict[str, Any], digest: str) -> Callable[[], Any]:

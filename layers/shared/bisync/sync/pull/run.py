@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from bisync.blixo.client import BlixoClient
@@ -218,7 +219,9 @@ def _run_flows(
     checkpoint: dict[str, Any] = raw_checkpoint if isinstance(raw_checkpoint, dict) else {}
     pages_done = 0
     margin = min(CONTINUE_MARGIN_SECONDS, time_left() * CONTINUE_MARGIN_SHARE)
-    for position, spec in enumerate(flows):
+
+    def open_flow(spec: FlowSpec) -> tuple[Any, str | None, Iterator[Page]]:
+        """The flow's chosen keys, window override and pages (whose first read starts now)."""
         cursor = store.get_cursor(ctx.tenant_id, cursor_flow(spec))
         flow_override = checkpoint.get("since") if checkpoint.get("flow") == spec.name else override
         since = _since(cursor, ctx.settings, flow_override)
@@ -229,6 +232,16 @@ def _run_flows(
             only = F.in_(KEY_FIELDS.get(spec.name, "RECORDNO"), [str(k) for k in keys])
             plain = base_filter(spec, ctx, None)
             base = F.and_(only, plain) if plain is not None else only
+        pages = ctx.reader.pages(spec.intacct_object, spec.fields, base=base, children=spec.children)
+        return keys, flow_override, pages
+
+    opened = open_flow(flows[0]) if flows else None
+    for position, spec in enumerate(flows):
+        assert opened is not None
+        keys, flow_override, pages = opened
+        # The next flow's first page is read while this one is written: Intacct's reads do not
+        # depend on what this flow writes to Blixo (the next flow's writes wait for them).
+        opened = open_flow(flows[position + 1]) if position + 1 < len(flows) else None
         reversals: list[dict[str, Any]] = []
         # Payments already handled in this run (a waiting one is read again by key and may come
         # again through the look-back): each is handled and counted once.
@@ -245,7 +258,7 @@ def _run_flows(
                     page.children.setdefault(str(d.get("PAYMENTKEY")), []).append(d)
                 if rows:
                     pull_payments(ctx, page, indexes, reversals, seen=seen_payments)
-        for whole in ctx.reader.pages(spec.intacct_object, spec.fields, base=base, children=spec.children):
+        for whole in pages:
             for page in _chunks(whole, WRITE_CHUNK):
                 if spec is CUSTOMERS:
                     pull_customers(ctx, page, indexes)
@@ -261,11 +274,17 @@ def _run_flows(
                 mark = page.last.get("WHENMODIFIED")
                 # Chosen records say nothing about the ones between them: the cursor stays.
                 if mark and not isinstance(keys, list):
-                    store.advance_high_water(
-                        ctx.tenant_id, cursor_flow(spec), parse_timestamp(str(mark)).isoformat()
+                    ctx.record_later(
+                        partial(
+                            store.advance_high_water,
+                            ctx.tenant_id,
+                            cursor_flow(spec),
+                            parse_timestamp(str(mark)).isoformat(),
+                        )
                     )
                 pages_done += 1
                 if time_left() < margin and continue_later is not None:
+                    ctx.settle()  # the continuation starts from the checkpoint just recorded
                     resume: dict[str, Any] = {
                         "after": f"{spec.name}:{pages_done}",
                         "run": uuid.uuid4().hex[:12],
@@ -290,6 +309,7 @@ def _run_flows(
                         )
                     )
                     return True
+        ctx.settle()  # the next flow, and the reversals below, read this one's links
         if spec is PAYMENTS and reversals:
             tie_reversals(ctx, reversals, voided)
     return False
