@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bisync.operate.dlq import QueueKind, Selection, peek
 from blixo_cli.queues import depths
 from blixo_cli.target import Target
 from ops.local import Sandboxes, proc_stat
@@ -38,9 +39,15 @@ def settled(target: Target, sandboxes: Sandboxes, *, quiet_s: float = 3.0) -> bo
     return True
 
 
-def dlq_depth(target: Target) -> int:
-    q = depths(target)
-    return q.push_dlq + q.pull_dlq
+def tenant_dead_letters(target: Target, tenant_id: str) -> int:
+    """The tenant's messages in both DLQs (peeked, none consumed). Other tenants' letters are
+    not this run's: an e2e test's tenant removed while its last events were queued ends there."""
+    sqs = target.client("sqs")
+    queues: list[tuple[QueueKind, str]] = [("push", target.push_dlq_url), ("pull", target.pull_dlq_url)]
+    return sum(
+        len(peek(sqs, kind=kind, dlq_url=url, selection=Selection(tenant_id=tenant_id)).letters)
+        for kind, url in queues
+    )
 
 
 # ------------------------------------------------------------------ the functions' processes

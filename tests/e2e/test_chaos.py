@@ -14,7 +14,9 @@ from ops.chaos.workload import Sizes
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
+# The first test's time includes the run (the fixture): a quiet stack first (what other tests left
+# queued takes up to about two minutes to settle), then the run itself.
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.timeout(600)]
 
 SCALE = 0.1
 
