@@ -4,10 +4,13 @@ Every record a run writes clears its object's sync error; nearly all have none, 
 per record would be one sequential DynamoDB request each (18,000 of them for a large first
 pull). Pull runs of a tenant never overlap (one FIFO group), and the push keys its errors by
 Blixo ids, so what the run read at its start plus what it recorded itself is the whole truth.
+The run records from two threads (a chunk's link conflicts are recorded behind the next chunk's
+writes), so the set is guarded.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from bisync.store.models import ErrorLevel, SyncErrorRecord
@@ -19,8 +22,10 @@ class KnownErrors:
         self._errors = errors
         self._tenant = tenant_id
         self._open: set[tuple[str, str]] | None = None
+        self._lock = threading.Lock()
 
     def _known(self) -> set[tuple[str, str]]:
+        """The open errors' keys, listed once; call with the lock held."""
         if self._open is None:
             listed = self._errors.list(self._tenant, include_ignored=True)
             self._open = {(e.object_type, e.object_id) for e in listed}
@@ -51,15 +56,19 @@ class KnownErrors:
             now=now,
         )
         if tenant_id == self._tenant:
-            self._known().add((object_type, object_id))
+            with self._lock:
+                self._known().add((object_type, object_id))
         return recorded
 
     def clear(self, tenant_id: str, object_type: str, object_id: str) -> bool:
-        if tenant_id == self._tenant and (object_type, object_id) not in self._known():
-            return False
+        if tenant_id == self._tenant:
+            with self._lock:
+                if (object_type, object_id) not in self._known():
+                    return False
         cleared = self._errors.clear(tenant_id, object_type, object_id)
         if tenant_id == self._tenant:
-            self._known().discard((object_type, object_id))
+            with self._lock:
+                self._known().discard((object_type, object_id))
         return cleared
 
     def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[SyncErrorRecord]:
