@@ -5,7 +5,7 @@ kinds: `Sales Invoice` documents with their lines and the ARINVOICE each posts, 
 documents with the ARADJUSTMENT credit memo each posts, and A/R payments on the orders' invoices.
 
 The Order Entry rows are the rows `create_sotransaction` and the generic ARPYMT `create` write
-(orderentry.py, writes.py): the same fields, internal flags and RECORDNO sequence, and the
+(orderentry.py, ardocs.py, payments.py): the same fields, internal flags and RECORDNO sequence, and the
 invoices, documents and customers moved the way a payment moves them, so no read can tell them
 apart. Only the clock differs: every write takes the next second of a seed clock that ends at
 the moment of seeding (or continues after the newest seeded-kind row already there), so
@@ -23,12 +23,12 @@ from functools import lru_cache
 from typing import Any
 
 from sandbox.intacct.catalog import FIELDS
+from sandbox.intacct.ledger import EVER_APPLIED, ar_state, set_amounts
+from sandbox.intacct.ledger import dec as _dec
 from sandbox.intacct.seed import ENTITIES
 from sandbox.intacct.store import Record, Store
 from sandbox.intacct.values import fmt_number as _fmt_number
 from sandbox.intacct.values import money
-from sandbox.intacct.writes import EVER_APPLIED, ar_state, set_amounts
-from sandbox.intacct.writes import dec as _dec
 
 # Amounts repeat a lot (three items, three quantities): the same conversions, cached. Equal
 # Decimals (2 and 2.00) print the same, so the cache cannot change a result.
@@ -58,7 +58,7 @@ _SEEDED_OBJECTS = (
     "SODOCUMENT",
     "SODOCUMENTENTRY",
 )
-# writes.item_record keeps only the item object's fields; a set, not the catalogue's tuple.
+# ledger.item_record keeps only the item object's fields; a set, not the catalogue's tuple.
 _ITEM_FIELDS = {obj: frozenset(FIELDS[obj]) for obj in ("ARINVOICEITEM", "ARADJUSTMENTITEM")}
 _ORDER_ENTRY_KEYS = ("orders", "returns", "order_payments", "lines_per_order", "lines_per_return")
 
@@ -588,7 +588,7 @@ class _Seeder:
         return int(found[0].get("DUEDATE") or 0)
 
     def _post(self, doc: Record, entries: list[Record], cust: Record, is_return: bool) -> Record:
-        """orderentry._post + writes.create_ar: the ARINVOICE (or ARADJUSTMENT credit memo)."""
+        """orderentry._post + ledger.create_ar: the ARINVOICE (or ARADJUSTMENT credit memo)."""
         sign = Decimal(-1) if is_return else Decimal(1)
         titles = {item.gl: item.gl_title for item in self.items}
         lines: list[Record] = []
@@ -643,7 +643,7 @@ class _Seeder:
 
     @staticmethod
     def _item_record(obj: str, rec: Record, line: Record) -> Record:
-        """writes.item_record."""
+        """ledger.item_record."""
         item = {
             **line,
             "RECORDKEY": rec["RECORDNO"],
@@ -660,8 +660,8 @@ class _Seeder:
         return {k: v for k, v in item.items() if k in keep}
 
     def _payment(self, order: _Order, j: int, bank: Record) -> None:
-        """writes._create_payment_generic + _new_payment: one ARPYMTDETAIL on the order's invoice,
-        in full for even j and for half (to the cent) for odd j; then _apply and sync_document."""
+        """payments.create_payment_generic + new_payment: one ARPYMTDETAIL on the order's invoice,
+        in full for even j and for half (to the cent) for odd j; then apply_amount and sync_document."""
         ar, doc = order.ar, order.doc
         total = dec(ar["TOTALENTERED"])
         amount = total if j % 2 == 0 else money(total / 2)
@@ -722,7 +722,7 @@ class _Seeder:
 
     # -- customers' TOTALDUE and the write ----------------------------------------------------------
     def _refresh_customers(self) -> None:
-        """writes.refresh_customer for every customer with a seeded A/R record: TOTALDUE is the
+        """ledger.refresh_customer for every customer with a seeded A/R record: TOTALDUE is the
         sum of the customer's open A/R (without moving the customer's WHENMODIFIED)."""
         due: dict[str, Decimal] = {}
         for obj, rec in self.writer.rows:

@@ -13,7 +13,17 @@ from xml.etree.ElementTree import Element, ParseError, SubElement, TreeBuilder, 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from sandbox.intacct import orderentry, permissions, reads, updates, writes
+from sandbox.intacct import (
+    ardocs,
+    ledger,
+    orderentry,
+    payment_changes,
+    payments,
+    permissions,
+    reads,
+    updates,
+    writes,
+)
 from sandbox.intacct.records import Ctx
 from sandbox.intacct.seed import SENDERS
 from sandbox.intacct.store import Store
@@ -30,15 +40,15 @@ FUNCTIONS: dict[str, Function] = {
     "create": writes.fn_create,
     "update": writes.fn_update,
     "delete": writes.fn_delete,
-    "create_invoice": writes.fn_create_invoice,
-    "reverse_invoice": writes.fn_reverse_invoice,
+    "create_invoice": ardocs.fn_create_invoice,
+    "reverse_invoice": ardocs.fn_reverse_invoice,
     "update_invoice": updates.fn_update_invoice,
-    "create_aradjustment": writes.fn_create_aradjustment,
-    "delete_aradjustment": writes.fn_delete_aradjustment,
+    "create_aradjustment": ardocs.fn_create_aradjustment,
+    "delete_aradjustment": ardocs.fn_delete_aradjustment,
     "update_aradjustment": updates.fn_update_aradjustment,
-    "create_arpayment": writes.fn_create_arpayment,
-    "apply_arpayment": writes.fn_apply_arpayment,
-    "reverse_arpayment": writes.fn_reverse_arpayment,
+    "create_arpayment": payments.fn_create_arpayment,
+    "apply_arpayment": payment_changes.fn_apply_arpayment,
+    "reverse_arpayment": payment_changes.fn_reverse_arpayment,
     "create_sotransaction": orderentry.fn_create_sotransaction,
     "update_sotransaction": orderentry.fn_update_sotransaction,
 }
@@ -450,7 +460,7 @@ class Gateway:
         else:
             handler = FUNCTIONS.get(name)
             if handler is None:
-                raise writes.raise_unsupported(name)
+                raise ledger.raise_unsupported(name)
             # Before the function looks at anything: a refused object is never read or written.
             permissions.check(ctx, name, fn[0])
             out = handler(ctx, fn[0])

@@ -12,12 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement
 
-from sandbox.intacct.reads import text
-from sandbox.intacct.records import Ctx
-from sandbox.intacct.store import Record
-from sandbox.intacct.values import fail, fmt_number, is_int, money
-from sandbox.intacct.writes import (
-    _delete_ar,
+from sandbox.intacct.ledger import (
     add_days,
     amount_of,
     base_fields,
@@ -26,11 +21,16 @@ from sandbox.intacct.writes import (
     create_ar,
     customer_for,
     dec,
+    delete_ar,
     key_el,
     legacy_date,
     line_location,
     term_days,
 )
+from sandbox.intacct.reads import text
+from sandbox.intacct.records import Ctx
+from sandbox.intacct.store import Record
+from sandbox.intacct.values import fail, fmt_number, is_int, money
 
 _SO_ORDER = [
     "transactiontype",
@@ -385,7 +385,7 @@ def fn_update_sotransaction(ctx: Ctx, el: Element) -> list[Element]:
     if state != "Draft":
         check_open_period(ctx, created, label)
         if old_ar is not None:
-            _delete_ar(ctx, ar_obj, old_ar)
+            delete_ar(ctx, ar_obj, old_ar)
         _post(ctx, doc, entries)
     doc.update(base_fields(ctx) | {k: doc[k] for k in ("MEGAENTITYKEY", "MEGAENTITYID", "MEGAENTITYNAME")})
     ctx.store.update(ctx.company, "SODOCUMENT", doc)

@@ -2,7 +2,7 @@
 
 Intacct's rules: while nothing is applied every field may change, lines included; once anything
 is applied only the fields that do not touch the GL may change. An invoice's lines stay locked
-even after its payments are reversed (writes.EVER_APPLIED); an adjustment is locked only while it
+even after its payments are reversed (ledger.EVER_APPLIED); an adjustment is locked only while it
 is applied. Documents posted by Order Entry are changed through their Order Entry document.
 """
 
@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.etree.ElementTree import Element
 
-from sandbox.intacct.reads import schema_error, text
-from sandbox.intacct.records import Ctx
-from sandbox.intacct.store import Record
-from sandbox.intacct.values import IntacctError, fail, fmt_number, is_int
-from sandbox.intacct.writes import (
+from sandbox.intacct.ledger import (
     EVER_APPLIED,
     add_days,
     amount_of,
@@ -36,6 +32,10 @@ from sandbox.intacct.writes import (
     set_amounts,
     term_days,
 )
+from sandbox.intacct.reads import schema_error, text
+from sandbox.intacct.records import Ctx
+from sandbox.intacct.store import Record
+from sandbox.intacct.values import IntacctError, fail, fmt_number, is_int
 
 _ZERO = Decimal(0)
 
