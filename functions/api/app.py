@@ -19,14 +19,13 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -34,18 +33,31 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    StringConstraints,
-    TypeAdapter,
     ValidationError,
-    WithJsonSchema,
-    create_model,
 )
-from pydantic.fields import FieldInfo
-from pydantic.json_schema import SkipJsonSchema
 
+from bisync.accounting_api.bodies import (
+    Direction,
+    ErrorList,
+    IgnoreRequest,
+    Level,
+    SettingsChange,
+    SettingsView,
+    SyncQueued,
+    SyncRequest,
+    when_given,
+)
+from bisync.accounting_api.problems import (
+    ApiProblem,
+    Invalid,
+    api_problem,
+    field_problems,
+    invalid,
+    invalid_request,
+    reject_unknown_query,
+    responses,
+)
 from bisync.aws import SqsQueue, load_tenant_secrets, sqs_client, sync_store
 from bisync.blixo import api as blixo_api
 from bisync.blixo.errors import BlixoError, NotFoundError
@@ -54,7 +66,7 @@ from bisync.config import runtime_config
 from bisync.operate import errors as ops
 from bisync.operate.connect import check_intacct
 from bisync.operate.jobs import JobError, pull_now
-from bisync.operate.settings_edit import CHECKED_IN_INTACCT, PROTECTED, SettingsChangeError, apply_change
+from bisync.operate.settings_edit import CHECKED_IN_INTACCT, SettingsChangeError, apply_change
 from bisync.operate.status import QueueDepths, StatusReport, status_report
 from bisync.queues import queue_depths as read_queue_depths
 from bisync.secrets import TenantSecretsError
@@ -86,214 +98,11 @@ PULL_DLQ_ENV = "PULL_DLQ_URL"
 app = APIGatewayRestResolver(enable_validation=True)
 
 
-# ------------------------------------------------------------------ bodies and replies
-class Problem(BaseModel):
-    """Why a request was refused, in words a person can act on."""
-
-    message: str
-
-
-class FieldProblem(BaseModel):
-    """One invalid field: where it is and the rule it breaks (never the value sent)."""
-
-    loc: list[str | int] = Field(description='Where the field is, e.g. ["body", "lookback_minutes"].')
-    msg: str
-    type: str
-
-
-class InvalidRequest(BaseModel):
-    message: str
-    errors: list[FieldProblem]
-
-
-class SettingsView(TenantSettings):
-    """The settings as the API shows them: everything but where the tenant's secret is kept."""
-
-    secret_name: SkipJsonSchema[str] = Field(default="", exclude=True)
-
-
-def _no_default(schema: dict[str, Any]) -> None:
-    # A field left out keeps its current value: the schema has no default to suggest otherwise.
-    schema.pop("default", None)
-
-
-def change_model(model: type[BaseModel], name: str) -> type[BaseModel]:
-    """`model` as a partial change (a JSON merge patch of it): every field may be left out, each
-    keeps its type and constraints, nested models are changes too (they merge key by key), lists
-    and other values replace. Derived from the settings model, so the two cannot drift apart."""
-    fields: dict[str, Any] = {}
-    for field_name, info in model.model_fields.items():
-        if field_name in PROTECTED:
-            continue
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            annotation = change_model(annotation, f"{annotation.__name__}Change")
-        patch = FieldInfo.merge_field_infos(info, default=None, json_schema_extra=_no_default)
-        patch.default_factory = None
-        patch.annotation = annotation
-        fields[field_name] = (annotation, patch)
-    changed: type[BaseModel] = create_model(
-        name, __config__=ConfigDict(extra="forbid"), __doc__=model.__doc__, **fields
-    )
-    return changed
-
-
-if TYPE_CHECKING:
-
-    class SettingsChange(BaseModel): ...
-
-else:
-    SettingsChange = change_model(TenantSettings, "SettingsChange")
-    SettingsChange.__doc__ = (
-        "The settings to change; any left out keep their value. Nested objects (flows, accounts) "
-        "merge field by field; lists (bank_accounts, definitions) replace. The result is validated "
-        "as a whole before anything is saved."
-    )
-
-
-def _when_given(value_type: Any) -> WithJsonSchema:
-    """The schema of a query parameter that may be left out (its absence is the None): the value
-    type alone, since a query string has no null to send."""
-    return WithJsonSchema(TypeAdapter(value_type).json_schema())
-
-
-Direction = Literal["push", "pull"]
-Level = Literal["error", "warning"]
-
-
-PullFlow = Literal["customers", "invoices", "credit_notes", "payments"]
-
-
-class SyncRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    flows: list[PullFlow] = Field(
-        default_factory=list, description="Only these pull flows (default: every pull flow that is on)."
-    )
-    since: date | None = Field(
-        default=None,
-        description="A backfill: re-read what changed in Intacct since this day, not since the last run.",
-    )
-
-
-class SyncQueued(BaseModel):
-    queued: bool
-    trigger: str = Field(description="The run's trigger as the status shows it under last_pull.trigger.")
-    scheduled_for: datetime
-    flows: list[str]
-    since: date | None
-
-
-class ErrorList(BaseModel):
-    errors: list[ops.ErrorView]
-
-
-class IgnoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"\S")
-    ] = Field(description="Why the object needs no sync; kept with the error.")
-
-
-# ------------------------------------------------------------------ HTTP errors
-class ApiProblem(Exception):
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class Invalid(Exception):
-    """422: values that break a rule; each problem names its field (InvalidRequest)."""
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-
-
-def _reply(status: HTTPStatus, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-def _api_problem(exc: ApiProblem) -> Response[dict[str, Any]]:
-    return _reply(exc.status, {"message": exc.message})
-
-
-def _invalid(exc: Invalid) -> Response[dict[str, Any]]:
-    return _reply(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": exc.message, "errors": exc.errors})
-
-
-def _field_problems(errors: Any, prefix: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
-    # Only where and what: pydantic's `input` (and `ctx`, which can quote it) never leave here.
-    return [
-        {
-            "loc": [*prefix, *(e.get("loc") or ())],
-            "msg": str(e.get("msg", "")),
-            "type": str(e.get("type", "")),
-        }
-        for e in errors
-    ]
-
-
-def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
-    errors = list(exc.errors())
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return _reply(HTTPStatus.BAD_REQUEST, {"message": "the body is not valid JSON"})
-    return _invalid(Invalid("the request is not valid", _field_problems(errors)))
-
-
-def reject_unknown_query(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """A query parameter the route does not have is refused (422), not ignored: a misspelt filter
-    (`directon=push`) would otherwise answer as if no filter had been asked for."""
-    route = router.context["_route"]
-    known = {param.alias for param in route.dependant.query_params}
-    event = router.current_event
-    given = set(event.query_string_parameters or {}) | set(event.multi_value_query_string_parameters or {})
-    unknown = sorted(given - known)
-    if unknown:
-        problems = [
-            {"loc": ["query", name[:64]], "msg": "not a parameter of this route", "type": "extra_forbidden"}
-            for name in unknown
-        ]
-        raise Invalid("the request is not valid", problems)
-    return next_middleware(router)
-
-
 # Registered by call, not as decorators: Powertools' decorator is untyped.
-app.exception_handler(ApiProblem)(_api_problem)
-app.exception_handler(Invalid)(_invalid)
-app.exception_handler(RequestValidationError)(_invalid_request)
+app.exception_handler(ApiProblem)(api_problem)
+app.exception_handler(Invalid)(invalid)
+app.exception_handler(RequestValidationError)(invalid_request)
 app.use(middlewares=[reject_unknown_query])
-
-
-def _responses(ok: HTTPStatus, description: str, *refusals: HTTPStatus) -> dict[int, Any]:
-    """The OpenAPI responses of a route: its own, the refusals it can answer, and API Gateway's
-    own: 403 for a missing or wrong API key, 429 over the usage plan's rate."""
-    texts = {
-        HTTPStatus.BAD_REQUEST: "The body is not valid JSON.",
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "A body in another media type than application/json.",
-        HTTPStatus.FORBIDDEN: "No API key, or not a key of this API (answered by API Gateway).",
-        HTTPStatus.TOO_MANY_REQUESTS: "Over the usage plan's rate for the key (answered by API Gateway); retry shortly.",
-        HTTPStatus.NOT_FOUND: "No such tenant (or no such sync error).",
-        HTTPStatus.CONFLICT: "Not possible in the tenant's current state; the message says why.",
-        HTTPStatus.BAD_GATEWAY: "Blixo did not answer the read a retry needs; try again later.",
-        HTTPStatus.SERVICE_UNAVAILABLE: "The tenant's Blixo connection is not configured yet.",
-    }
-    found: dict[int, Any] = {ok.value: {"description": description}}
-    if HTTPStatus.BAD_REQUEST in refusals:  # a route that reads a body
-        refusals = (*refusals, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-    for status in (HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS, *refusals):
-        found[status.value] = {
-            "description": texts[status],
-            "content": {content_types.APPLICATION_JSON: {"model": Problem}},
-        }
-    found[HTTPStatus.UNPROCESSABLE_ENTITY.value] = {
-        "description": "Invalid values: each names its field and the rule it breaks.",
-        "content": {content_types.APPLICATION_JSON: {"model": InvalidRequest}},
-    }
-    return found
 
 
 # ------------------------------------------------------------------ helpers
@@ -384,7 +193,7 @@ def _sender(queue_url: str) -> Callable[[QueueMessage], None]:
     "/tenants/<tenantId>/settings",
     summary="The tenant's settings",
     operation_id="getSettings",
-    responses=_responses(HTTPStatus.OK, "The settings.", HTTPStatus.NOT_FOUND),
+    responses=responses(HTTPStatus.OK, "The settings.", HTTPStatus.NOT_FOUND),
 )
 def get_settings(tenantId: str) -> SettingsView:
     return SettingsView.model_validate(_tenant(tenantId).model_dump())
@@ -396,7 +205,7 @@ def get_settings(tenantId: str) -> SettingsView:
     description="Merges the change into the current settings and validates the whole before saving "
     "(as `blixo-intacct tenant set` does). Nothing is saved when anything is invalid.",
     operation_id="changeSettings",
-    responses=_responses(
+    responses=responses(
         HTTPStatus.OK, "The settings as saved.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND
     ),
 )
@@ -409,7 +218,7 @@ def change_settings(
     try:
         updated = apply_change(current, fields)
     except ValidationError as exc:
-        problems = _field_problems(exc.errors(include_input=False), ("body",))
+        problems = field_problems(exc.errors(include_input=False), ("body",))
         raise Invalid("the settings would not be valid", problems) from None
     except SettingsChangeError as exc:
         raise Invalid(str(exc), [{"loc": ["body"], "msg": str(exc), "type": "settings_change"}]) from None
@@ -449,7 +258,7 @@ def intacct_problems(settings: TenantSettings) -> list[str]:
     description="The figures `blixo-intacct status TENANT` shows: per flow its switch, last run, "
     "outcome, last success and records; the next scheduled pull; the queue and DLQ depths.",
     operation_id="getStatus",
-    responses=_responses(HTTPStatus.OK, "The status.", HTTPStatus.NOT_FOUND),
+    responses=responses(HTTPStatus.OK, "The status.", HTTPStatus.NOT_FOUND),
 )
 def get_status(tenantId: str) -> StatusReport:
     settings = _tenant(tenantId)
@@ -463,7 +272,7 @@ def get_status(tenantId: str) -> StatusReport:
     "day). The run shows in the status as last_pull once the pull Lambda has started it.",
     operation_id="syncNow",
     status_code=HTTPStatus.ACCEPTED,
-    responses=_responses(
+    responses=responses(
         HTTPStatus.ACCEPTED, "Queued.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT
     ),
 )
@@ -495,21 +304,21 @@ def sync_now(
     "/tenants/<tenantId>/errors",
     summary="The tenant's open sync errors, newest first",
     operation_id="listErrors",
-    responses=_responses(HTTPStatus.OK, "The errors, each with a hint.", HTTPStatus.NOT_FOUND),
+    responses=responses(HTTPStatus.OK, "The errors, each with a hint.", HTTPStatus.NOT_FOUND),
 )
 def list_errors(
     tenantId: str,
     *,
-    direction: Annotated[Direction | None, _when_given(Direction), Query(description="push or pull.")] = None,
+    direction: Annotated[Direction | None, when_given(Direction), Query(description="push or pull.")] = None,
     object_type: Annotated[
         str | None,
-        _when_given(Annotated[str, Field(max_length=64)]),
+        when_given(Annotated[str, Field(max_length=64)]),
         Query(max_length=64, description="customer, invoice, credit_note, payment ..."),
     ] = None,
-    level: Annotated[Level | None, _when_given(Level), Query(description="error or warning.")] = None,
+    level: Annotated[Level | None, when_given(Level), Query(description="error or warning.")] = None,
     contains: Annotated[
         str | None,
-        _when_given(Annotated[str, Field(max_length=200)]),
+        when_given(Annotated[str, Field(max_length=200)]),
         Query(max_length=200, description="Only errors whose message contains this text."),
     ] = None,
     include_ignored: Annotated[bool, Query(description="Ignored errors too.")] = False,
@@ -526,7 +335,7 @@ def list_errors(
     "Intacct record. Both go through the queues and writers the sync uses.",
     operation_id="retryError",
     status_code=HTTPStatus.ACCEPTED,
-    responses=_responses(
+    responses=responses(
         HTTPStatus.ACCEPTED,
         "Queued.",
         HTTPStatus.NOT_FOUND,
@@ -558,7 +367,7 @@ def retry_error(tenantId: str, objectType: str, objectId: str) -> ops.RetryResul
     summary="Close the error with a reason",
     description="It leaves the open list; a later failure of the object opens it again.",
     operation_id="ignoreError",
-    responses=_responses(HTTPStatus.OK, "The error, ignored.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND),
+    responses=responses(HTTPStatus.OK, "The error, ignored.", HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND),
 )
 def ignore_error(
     tenantId: str,

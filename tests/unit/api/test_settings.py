@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bisync.accounting_api.bodies import SettingsChange
 from bisync.settings import TenantSettings
 from functions.api import app as api
 from tests.unit.api.conftest import SAMPLE, SECRET_PREFIX, TENANT, Call, LambdaContext, World, rest_event
@@ -166,10 +167,10 @@ def test_a_body_that_is_not_an_object_is_422(call: Call) -> None:
 
 
 def test_the_change_model_follows_the_settings_model() -> None:
-    fields = set(api.SettingsChange.model_fields)
+    fields = set(SettingsChange.model_fields)
     assert fields == set(TenantSettings.model_fields) - {"tenant_id", "secret_name"}
-    assert all(not f.is_required() for f in api.SettingsChange.model_fields.values())
-    flows = api.SettingsChange.model_fields["flows"].annotation
+    assert all(not f.is_required() for f in SettingsChange.model_fields.values())
+    flows = SettingsChange.model_fields["flows"].annotation
     assert isinstance(flows, type)
     assert set(flows.model_fields) == set(TenantSettings.model_fields["flows"].annotation.model_fields)  # type: ignore[union-attr]
 

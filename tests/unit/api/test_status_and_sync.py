@@ -7,11 +7,11 @@ from typing import get_args
 
 import pytest
 
+from bisync.accounting_api.bodies import PullFlow
 from bisync.operate.jobs import PULL_FLOW_NAMES
 from bisync.settings import Flows
 from bisync.store import RunOutcome, SyncRun
 from bisync.sync.jobs import PullJob, QueueMessage
-from functions.api.app import PullFlow
 from tests.unit.api.conftest import TENANT, Call, World
 
 STATUS = f"/tenants/{TENANT}/status"
