@@ -33,8 +33,9 @@ from sageintacctsdk.apis.api_base import ApiBase
 
 from bisync.config import RuntimeConfig
 from bisync.intacct import functions as fn
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.retry import RetryPolicy
 from bisync.settings import TenantSettings
 from bisync.store import SyncStore
 from bisync.sync.jobs import PullJob

@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from bisync.blixo.client import BlixoClient
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.session import Credentials as GatewayCredentials
 from bisync.operate.connect import Problem, check_blixo, check_intacct
 from bisync.secrets import (

@@ -11,8 +11,9 @@ import boto3
 import requests
 from pydantic import SecretStr
 
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import Limiter
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.session import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bisync.aws import SqsQueue, load_tenant_secrets, sync_store
 from bisync.config import runtime_config
-from bisync.intacct.client import RequestStats, RetryPolicy
+from bisync.intacct.client import RequestStats
+from bisync.intacct.retry import RetryPolicy
 from bisync.settings import TenantSettings
 from bisync.store import TenantNotFoundError
 from bisync.sync.jobs import PullJob

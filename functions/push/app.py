@@ -23,7 +23,8 @@ from bisync.aws import load_tenant_secrets, sync_store
 from bisync.blixo import api
 from bisync.blixo.webhooks import WebhookError
 from bisync.config import runtime_config
-from bisync.intacct.client import RequestStats, RetryPolicy
+from bisync.intacct.client import RequestStats
+from bisync.intacct.retry import RetryPolicy
 from bisync.settings import TenantSettings
 from bisync.sync.jobs import PushJob
 from bisync.sync.push import PushContext, PushMessage, PushSession, process_push_batch

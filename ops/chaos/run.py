@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bisync.blixo.client import Backoff, BlixoClient
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.retry import RetryPolicy
 from bisync.operate.jobs import pull_now
 from bisync.operate.reconcile import reconcile
 from bisync.store import SyncStore

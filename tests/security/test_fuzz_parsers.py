@@ -32,9 +32,10 @@ from bisync.blixo.errors import ProtocolError
 from bisync.blixo.models import parse_event
 from bisync.blixo.webhooks import AcceptedEvent, IgnoredEvent, MalformedPayload, WebhookError, sign, verify
 from bisync.intacct import functions as fn
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.errors import IntacctError, TransientError
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.transport import HttpResponse, Timeouts
 from bisync.intacct.xml import ResponseFormatError, parse_response
 from bisync.sync.jobs import PushJob

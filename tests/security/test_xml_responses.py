@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from bisync.intacct import functions as fn
-from bisync.intacct.client import OutcomeStatus, RequestStats
+from bisync.intacct.client import RequestStats
 from bisync.intacct.errors import OutcomeUnknownError, TransientError
+from bisync.intacct.outcome import OutcomeStatus
 from bisync.intacct.transport import HttpResponse, Timeouts
 from bisync.intacct.xml import ResponseFormatError, parse_response
 from tests.conftest import REFERENCE_XML, needs_reference_xml

@@ -195,7 +195,7 @@ def test_a_session_endpoint_on_another_host_receives_nothing(
 
 
 def test_https_is_required_when_the_configured_gateway_is_https() -> None:
-    from bisync.intacct.client import checked_endpoint
+    from bisync.intacct.session import checked_endpoint
 
     creds = Credentials(
         sender_id="s",

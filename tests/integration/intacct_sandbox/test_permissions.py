@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bisync.intacct import BusinessError, Credentials, IntacctClient, OutcomeStatus, RetryPolicy
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
+from bisync.intacct.outcome import Outcome
 from sandbox.intacct import COMPANY_ID, SENDER_ID, SENDER_PASSWORD, USER_ID, USER_PASSWORD
 from sandbox.intacct import permissions as perm
 from sandbox.intacct.catalog import FIELDS

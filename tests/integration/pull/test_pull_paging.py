@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
 from bisync.intacct.errors import TransientError
+from bisync.intacct.outcome import Outcome
 from bisync.store.models import ErrorLevel
 from bisync.sync.jobs import PullJob
 from bisync.sync.pull import PullSession, cursor_flow, pull_report

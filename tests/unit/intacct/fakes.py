@@ -11,8 +11,9 @@ import defusedxml.ElementTree as SafeET
 import xmltodict
 from pydantic import SecretStr
 
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.session import Credentials
 from bisync.intacct.transport import HttpResponse, Timeouts
 

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from bisync.intacct import functions as fn
-from bisync.intacct.client import OutcomeStatus
 from bisync.intacct.errors import AuthenticationError, BusinessError
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.outcome import OutcomeStatus
 from tests.unit.intacct.fakes import (
     LOGIN_URL,
     SENDER_PW,

@@ -6,7 +6,6 @@ import pytest
 import requests
 
 from bisync.intacct import functions as fn
-from bisync.intacct.client import OutcomeStatus
 from bisync.intacct.errors import (
     AuthenticationError,
     BusinessError,
@@ -14,6 +13,7 @@ from bisync.intacct.errors import (
     RateLimitError,
     TransientError,
 )
+from bisync.intacct.outcome import OutcomeStatus
 from bisync.intacct.transport import HttpResponse
 from tests.unit.intacct.fakes import (
     SENDER_PW,

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 import pytest
 
-from bisync.intacct.client import Outcome, OutcomeStatus
 from bisync.intacct.functions import Function
+from bisync.intacct.outcome import Outcome, OutcomeStatus
 from bisync.intacct.xml import ResultData
 from bisync.settings import TenantSettings
 from bisync.sync.pull.context import PullContext

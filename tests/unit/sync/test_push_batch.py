@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bisync.blixo.models import parse_event
 from bisync.blixo.webhooks import WebhookError
-from bisync.intacct.client import Outcome, OutcomeStatus
+from bisync.intacct.outcome import Outcome, OutcomeStatus
 from bisync.secrets import TenantSecretsError
 from bisync.settings import TenantSettings
 from bisync.store.models import ErrorLevel, Mapping

@@ -7,9 +7,9 @@ from collections.abc import Generator, Sequence
 
 import pytest
 
-from bisync.intacct.client import Outcome, OutcomeStatus
 from bisync.intacct.errors import BusinessError, ErrorDetail, TransientError
 from bisync.intacct.functions import Function
+from bisync.intacct.outcome import Outcome, OutcomeStatus
 from bisync.sync.failures import BusinessSyncError, TransientSyncError
 from bisync.sync.push.context import ok
 from bisync.sync.rounds import MAX_FUNCTIONS_PER_REQUEST, Task, run_rounds

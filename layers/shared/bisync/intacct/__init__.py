@@ -1,6 +1,6 @@
 """Sage Intacct XML gateway client (sessions, batches, typed outcomes and errors, paging)."""
 
-from bisync.intacct.client import IntacctClient, Outcome, OutcomeStatus, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.errors import (
     AuthenticationError,
     BusinessError,
@@ -13,6 +13,8 @@ from bisync.intacct.errors import (
 from bisync.intacct.filters import F, Filter
 from bisync.intacct.functions import Function, Lookup
 from bisync.intacct.limiter import CompanyLimiter
+from bisync.intacct.outcome import Outcome, OutcomeStatus
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.session import Credentials
 from bisync.intacct.transport import HttpResponse, RequestsTransport, Timeouts
 

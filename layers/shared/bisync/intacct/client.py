@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -27,14 +24,15 @@ from bisync.intacct.errors import (
     UnsafeEndpointError,
     classify,
     is_replay_refusal,
-    is_rollback_only,
 )
 from bisync.intacct.filters import Filter
 from bisync.intacct.functions import Function, Lookup
 from bisync.intacct.limiter import DEFAULT_MAX_IN_FLIGHT, Limiter, shared_limiter
 from bisync.intacct.models import M
+from bisync.intacct.outcome import Outcome, OutcomeStatus, transaction_replay
 from bisync.intacct.paging import KEY_FIELD, Page, keyset_pages, result_id_pages
-from bisync.intacct.session import ApiSession, Clock, Credentials, SessionHolder, utc_now
+from bisync.intacct.retry import RetryPolicy, retry_after, retryable
+from bisync.intacct.session import ApiSession, Clock, Credentials, SessionHolder, checked_endpoint, utc_now
 from bisync.intacct.transport import (
     FailureStage,
     HttpResponse,
@@ -51,7 +49,6 @@ from bisync.intacct.xml import (
     ParsedResult,
     Record,
     ResponseFormatError,
-    ResultData,
     SessionAuth,
     XmlValueError,
     build_request,
@@ -61,60 +58,6 @@ from bisync.intacct.xml import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class OutcomeStatus(StrEnum):
-    SUCCESS = "success"
-    ALREADY_DONE = "already_done"  # uniqueid replay refusal: an earlier attempt committed
-    FAILED = "failure"
-    ABORTED = "aborted"  # transaction=true: rolled back because another function failed
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The typed result of one function of a request."""
-
-    function: Function
-    status: OutcomeStatus
-    key: str | None = None
-    data: ResultData | None = None
-    error: IntacctError | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status in (OutcomeStatus.SUCCESS, OutcomeStatus.ALREADY_DONE)
-
-    @property
-    def records(self) -> tuple[Record, ...]:
-        return self.data.records if self.data else ()
-
-    def raise_for_error(self) -> Outcome:
-        if not self.done:
-            raise self.error or BusinessError(f"{self.function.name} {self.status}")
-        return self
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter; `sleep` is injectable so tests run instantly."""
-
-    attempts: int = 5
-    initial: float = 0.5
-    maximum: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
-    jitter: Callable[[float, float], float] = field(default=random.uniform)
-
-    def wait(self, state: RetryCallState) -> float:
-        ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
-        delay = self.jitter(0.0, ceiling)
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimitError) and exc.retry_after:
-            delay = max(delay, min(exc.retry_after, self.maximum))
-        return delay
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, IntacctError) and exc.retryable
 
 
 @dataclass(frozen=True)
@@ -208,7 +151,7 @@ class IntacctClient:
         retrying = Retrying(
             stop=stop_after_attempt(policy.attempts),
             wait=policy.wait,
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(retryable),
             sleep=policy.sleep,
             reraise=True,
             before_sleep=self._log_retry,
@@ -338,9 +281,9 @@ class IntacctClient:
                 http_status=status,
             )
         if status == 429:
-            retry_after = _retry_after(response.headers)
+            wait = retry_after(response.headers)
             raise RateLimitError(
-                "Intacct rate limit (HTTP 429)", errors=errors, http_status=status, retry_after=retry_after
+                "Intacct rate limit (HTTP 429)", errors=errors, http_status=status, retry_after=wait
             )
         if 300 <= status < 400:
             raise UnsafeEndpointError(
@@ -380,7 +323,7 @@ class IntacctClient:
                 raise error_type(f"no result for function {function.name} in the response")
             outcomes.append(self._outcome(function, result))
         if transaction:
-            outcomes = _transaction_replay(outcomes)
+            outcomes = transaction_replay(outcomes)
         for outcome in outcomes:
             # A rate limit or outage at one function: re-send the whole request (reads are
             # idempotent, writes are protected by uniqueid).
@@ -516,52 +459,6 @@ def _refused_values(functions: Sequence[Function]) -> dict[str, InvalidValueErro
     return refused
 
 
-def checked_endpoint(endpoint: str, credentials: Credentials) -> str:
-    """The session endpoint getAPISession named, if it is safe to send credentials to.
-
-    Only the configured gateway's host (or one of `allowed_hosts`), over https unless the
-    configured endpoint itself is http (a local sandbox)."""
-    configured = urlsplit(credentials.endpoint_url)
-    if not endpoint:
-        return credentials.endpoint_url
-    given, port = _split(endpoint)
-    if given is None:
-        raise UnsafeEndpointError("getAPISession named an endpoint that is not a valid URL")
-    allowed = {(configured.hostname or "").lower(), *(h.lower() for h in credentials.allowed_hosts)}
-    schemes = {"https"} if configured.scheme == "https" else {"https", "http"}
-    host = (given.hostname or "").lower()
-    if given.scheme not in schemes:
-        raise UnsafeEndpointError(
-            f"getAPISession named an endpoint with scheme {given.scheme or 'none'!r}; "
-            f"only {' or '.join(sorted(schemes))} is accepted"
-        )
-    if given.username is not None or given.password is not None or host not in allowed:
-        raise UnsafeEndpointError(
-            f"getAPISession named an endpoint on host {host!r}, not the configured gateway's "
-            f"({', '.join(sorted(allowed))}); nothing is sent there"
-        )
-    if host == (configured.hostname or "").lower() and (port or _default_port(given.scheme)) != (
-        configured.port or _default_port(configured.scheme)
-    ):
-        raise UnsafeEndpointError(
-            f"getAPISession named an endpoint on port {port}, not the configured gateway's; "
-            "nothing is sent there"
-        )
-    return endpoint
-
-
-def _split(url: str) -> tuple[SplitResult | None, int | None]:
-    try:
-        parts = urlsplit(url)
-        return parts, parts.port
-    except ValueError:
-        return None, None
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
-
-
 def _result_key(function: Function, result: ParsedResult) -> str | None:
     if result.key:
         return result.key
@@ -569,28 +466,3 @@ def _result_key(function: Function, result: ParsedResult) -> str | None:
         key = result.data.records[0].get(KEY_FIELD)
         return str(key) if key else None
     return None
-
-
-def _transaction_replay(outcomes: list[Outcome]) -> list[Outcome]:
-    """A replayed transaction: one function is refused as already recorded and the rest are
-    rolled back because of it. The earlier attempt committed them all together."""
-    if not any(o.status is OutcomeStatus.ALREADY_DONE for o in outcomes):
-        return outcomes
-    others = [o for o in outcomes if o.status not in (OutcomeStatus.ALREADY_DONE, OutcomeStatus.SUCCESS)]
-    if all(o.error is not None and is_rollback_only(o.error.errors) for o in others):
-        return [
-            o if o.status is OutcomeStatus.SUCCESS else Outcome(o.function, OutcomeStatus.ALREADY_DONE)
-            for o in outcomes
-        ]
-    return outcomes
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = None
-    for key, item in dict(headers or {}).items():
-        if str(key).lower() == "retry-after":
-            value = item
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

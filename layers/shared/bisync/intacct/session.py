@@ -6,9 +6,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import SecretStr
 
+from bisync.intacct.errors import UnsafeEndpointError
 from bisync.intacct.transport import DEFAULT_ENDPOINT
 from bisync.intacct.xml import LoginAuth, SessionAuth
 from bisync.secrets import IntacctCredentials
@@ -102,3 +104,49 @@ class SessionHolder:
     @staticmethod
     def _aware(value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def checked_endpoint(endpoint: str, credentials: Credentials) -> str:
+    """The session endpoint getAPISession named, if it is safe to send credentials to.
+
+    Only the configured gateway's host (or one of `allowed_hosts`), over https unless the
+    configured endpoint itself is http (a local sandbox)."""
+    configured = urlsplit(credentials.endpoint_url)
+    if not endpoint:
+        return credentials.endpoint_url
+    given, port = _split(endpoint)
+    if given is None:
+        raise UnsafeEndpointError("getAPISession named an endpoint that is not a valid URL")
+    allowed = {(configured.hostname or "").lower(), *(h.lower() for h in credentials.allowed_hosts)}
+    schemes = {"https"} if configured.scheme == "https" else {"https", "http"}
+    host = (given.hostname or "").lower()
+    if given.scheme not in schemes:
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint with scheme {given.scheme or 'none'!r}; "
+            f"only {' or '.join(sorted(schemes))} is accepted"
+        )
+    if given.username is not None or given.password is not None or host not in allowed:
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint on host {host!r}, not the configured gateway's "
+            f"({', '.join(sorted(allowed))}); nothing is sent there"
+        )
+    if host == (configured.hostname or "").lower() and (port or _default_port(given.scheme)) != (
+        configured.port or _default_port(configured.scheme)
+    ):
+        raise UnsafeEndpointError(
+            f"getAPISession named an endpoint on port {port}, not the configured gateway's; "
+            "nothing is sent there"
+        )
+    return endpoint
+
+
+def _split(url: str) -> tuple[SplitResult | None, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port
+    except ValueError:
+        return None, None
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80

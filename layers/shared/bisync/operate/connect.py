@@ -12,9 +12,9 @@ from pydantic import BaseModel
 
 from bisync.blixo import errors as blixo_errors
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
 from bisync.intacct.errors import AuthenticationError, IntacctError
 from bisync.intacct.filters import F
+from bisync.intacct.outcome import Outcome
 from bisync.intacct.xml import XmlValueError, check_text
 from bisync.settings import TenantSettings
 

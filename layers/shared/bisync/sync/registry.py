@@ -9,7 +9,7 @@ from typing import Any
 
 from bisync.blixo.api import CustomerStatus, EventAction, ResourceKind
 from bisync.blixo.models import BlixoEvent, CreditNote, Customer, Invoice, Payment
-from bisync.intacct.client import Outcome
+from bisync.intacct.outcome import Outcome
 from bisync.settings import TenantSettings
 from bisync.sync.push.context import PushContext, PushResult, Step
 from bisync.sync.push.credit_notes import push_credit_note

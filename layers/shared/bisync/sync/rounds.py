@@ -15,8 +15,8 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from bisync.intacct.client import Outcome
 from bisync.intacct.functions import Function
+from bisync.intacct.outcome import Outcome
 from bisync.sync.failures import BusinessSyncError, SyncFailure, TransientSyncError, classify
 
 R = TypeVar("R")

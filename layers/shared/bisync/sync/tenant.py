@@ -8,8 +8,9 @@ from typing import Any
 from bisync.blixo.client import BlixoClient
 from bisync.blixo.models import CreditNote, Customer, Invoice, Payment
 from bisync.config import RuntimeConfig
-from bisync.intacct.client import IntacctClient, RetryPolicy
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import LeaseLimiter, SlotLeases
+from bisync.intacct.retry import RetryPolicy
 from bisync.intacct.session import Credentials
 from bisync.intacct.transport import Timeouts, Transport
 from bisync.secrets import TenantSecrets

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F, Filter
 from bisync.intacct.functions import MAX_QUERY_PAGESIZE, Function, query
+from bisync.intacct.outcome import Outcome
 from bisync.intacct.paging import after
 from bisync.intacct.xml import Record
 from bisync.sync.failures import BusinessSyncError

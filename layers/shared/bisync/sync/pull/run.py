@@ -13,9 +13,9 @@ from functools import partial
 from typing import Any, Protocol
 
 from bisync.blixo.client import BlixoClient
-from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F
 from bisync.intacct.functions import Function
+from bisync.intacct.outcome import Outcome
 from bisync.settings import TenantSettings
 from bisync.store.models import FlowCursor, RunOutcome, SyncRun
 from bisync.sync.jobs import PullJob

@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from bisync.blixo.models import CreditNote, Customer, Invoice, Payment
-from bisync.intacct.client import Outcome
 from bisync.intacct.functions import Function
+from bisync.intacct.outcome import Outcome
 from bisync.mapping.common import is_echo
 from bisync.settings import TenantSettings
 from bisync.store.models import Mapping, Origin

@@ -10,7 +10,7 @@ from decimal import Decimal
 from bisync.blixo.api import CreditNoteStatus
 from bisync.blixo.models import CreditNote
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
+from bisync.intacct.outcome import Outcome
 from bisync.mapping import credit_note as mapping
 from bisync.mapping.common import ZERO, controlid
 from bisync.store.models import Mapping, Origin

@@ -7,8 +7,8 @@ from collections.abc import Generator
 
 from bisync.blixo.models import Customer
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F
+from bisync.intacct.outcome import Outcome
 from bisync.mapping import customer as mapping
 from bisync.mapping.common import controlid
 from bisync.store.models import Mapping, Origin

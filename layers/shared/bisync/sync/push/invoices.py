@@ -11,8 +11,8 @@ from decimal import Decimal
 from bisync.blixo.api import InvoiceStatus
 from bisync.blixo.models import Invoice
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
 from bisync.intacct.filters import F
+from bisync.intacct.outcome import Outcome
 from bisync.mapping import invoice as mapping
 from bisync.mapping.common import ZERO, controlid
 from bisync.store.models import Mapping, Origin

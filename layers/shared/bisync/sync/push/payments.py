@@ -11,8 +11,8 @@ from datetime import date
 from bisync.blixo.api import PaymentStatus
 from bisync.blixo.models import Payment
 from bisync.intacct import functions as fn
-from bisync.intacct.client import Outcome
 from bisync.intacct.errors import InvalidValueError
+from bisync.intacct.outcome import Outcome
 from bisync.intacct.xml import XmlValueError, check_payload
 from bisync.mapping import convenience_fee
 from bisync.mapping import payment as mapping
