@@ -82,8 +82,9 @@ status: ## what the local stack runs
 demo: up ## the main job on the local stack: webhook -> push -> Intacct, schedule -> pull -> Blixo
 	$(PY) -m ops.demo
 
-chaos: up ## the full fault-injection run -> bench/results/chaos.json
+chaos: up ## the full fault-injection run -> bench/results/chaos.json, then the log scan over its lines
 	$(PY) -m ops.chaos --scale $(or $(SCALE),full)
+	$(VENV)/bin/pytest tests/e2e -q -m logscan
 
 bench: up ## pull, push and cold-start benchmarks on the local stack -> bench/results/ (SCALE=small: a tenth)
 	$(PY) -m bench --scale $(or $(SCALE),full)

@@ -18,6 +18,22 @@ from bisync.intacct.session import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_JSON = ROOT / ".local" / "stack.json"
+# What the commands run against the local stack printed (the chaos run's pull worker and CLI
+# calls, the e2e tests' CLI calls): the log scan reads it with the functions' logs.
+COMMAND_LOGS = ROOT / ".local" / "logs"
+
+
+def command_log(name: str) -> Path:
+    """The file a command's output is appended to (`.local/logs/<name>.log`)."""
+    COMMAND_LOGS.mkdir(parents=True, exist_ok=True)
+    return COMMAND_LOGS / f"{name}.log"
+
+
+def keep_output(name: str, *texts: str) -> None:
+    """Appends what a command printed to its log, for the log scan."""
+    with command_log(name).open("a", encoding="utf-8", errors="replace") as log:
+        for text in texts:
+            log.write(text if text.endswith("\n") or not text else text + "\n")
 
 
 class StackNotUpError(RuntimeError):

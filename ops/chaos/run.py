@@ -40,10 +40,12 @@ from blixo_cli.target import STACK_JSON, Target, from_stack_file
 from ops.chaos import verify
 from ops.chaos.workload import BlixoWorkload, IntacctWorkload, Made, Sizes
 from ops.chaos.world import age_s, kill, log_lines, settled, tenant_dead_letters, wait_until, worker_pids
-from ops.local import ROOT, LocalStack, Sandboxes, sandbox_intacct_client
+from ops.local import ROOT, LocalStack, Sandboxes, command_log, keep_output, sandbox_intacct_client
 
 ENTITY = "E100"
 INTACCT_FAULTS = {"rate_5xx": 0.05, "rate_429": 0.05, "rate_lost_response": 0.02}
+# One of each on top of the rates: at a tenth of the workload 2% of its writes may be none.
+INTACCT_FORCED = {"force_429": 1, "force_5xx": 1, "force_lost_response": 1}
 BLIXO_FAULTS = {"errorRate": 0.05}
 # Blixo retries a webhook for two days; the local sandbox's default gives up after two minutes,
 # less than a burst of the whole workload takes to pass the webhook API's throttle. The run
@@ -76,6 +78,7 @@ class Run:
     made: Made = field(default_factory=Made)
     crashes: dict[str, Any] = field(default_factory=dict)
     dlq: dict[str, int] = field(default_factory=dict)
+    session_expiry: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     def step(self, name: str, action: Callable[[], Any]) -> Any:
@@ -107,7 +110,9 @@ def _connect(target: Target, sandboxes: Sandboxes, tag: str) -> tuple[str, str, 
 
 def _faults(run: Run, on: bool, seed: int) -> None:
     if on:
-        run.sandboxes.intacct("faults", {"company": run.company, **INTACCT_FAULTS, "seed": seed})
+        run.sandboxes.intacct(
+            "faults", {"company": run.company, **INTACCT_FAULTS, **INTACCT_FORCED, "seed": seed}
+        )
         run.sandboxes.blixo("faults", {**BLIXO_FAULTS, "seed": seed})
         run.sandboxes.blixo(
             "webhook-settings", {"duplicateDelivery": True, "retryDelaysSeconds": WEBHOOK_RETRY_DELAYS_S}
@@ -218,13 +223,15 @@ def _crash_pull(run: Run) -> None:
     flows = [f"pull:{f}" for f in ("customers", "invoices", "credit_notes", "payments")]
     before = {f: run.store.get_cursor(run.tenant_id, f).high_water for f in flows}
     job = pull_now(run.tenant_id)
-    process = subprocess.Popen(  # noqa: S603 - our own module, our own arguments
-        [sys.executable, "-m", "ops.chaos.pull_worker", job.model_dump_json()],
-        cwd=ROOT,
-        env=_lambda_env(run),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Its output is kept for the log scan: a worker that dies mid-run logs like any other.
+    with command_log("chaos-pull-worker").open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own module, our own arguments
+            [sys.executable, "-m", "ops.chaos.pull_worker", job.model_dump_json()],
+            cwd=ROOT,
+            env=_lambda_env(run),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     moved: str | None = None
     try:
         while process.poll() is None and moved is None:
@@ -306,6 +313,7 @@ def _replay(run: Run) -> int:
             ],
             cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
         )  # fmt: skip
+        keep_output("chaos-cli", out.stdout, out.stderr)
         if out.returncode != 0:
             raise RuntimeError(f"dlq replay --queue {queue} failed: {out.stderr.strip()}")
         moved += sum(1 for o in json.loads(out.stdout)["outcomes"] if o.get("status") == "replayed")
@@ -336,14 +344,42 @@ def _given_up(deliveries: list[dict[str, Any]]) -> int:
     return sum(1 for r in deliveries if r.get("outcome") == "failed")
 
 
+def _counters(run: Run) -> dict[str, int]:
+    return dict(run.sandboxes.intacct("counters", company=run.company).get(run.company, {}))
+
+
+def _expire_sessions(run: Run) -> None:
+    """Every live session of the company ends at once, the push's included; what the sandbox
+    counts afterwards shows requests refused for it and the logins that followed."""
+    before = _counters(run)
+    ended = int(run.sandboxes.intacct("expire-sessions", {"company": run.company}).get("expired", 0))
+    run.session_expiry = {
+        "sessions_ended": ended,
+        "refusals_before": int(before.get("expired_session_refusals", 0)),
+        "logins_before": int(before.get("logins", 0)),
+    }
+
+
+def _after_expiry(run: Run) -> dict[str, int]:
+    after = _counters(run)
+    seen = run.session_expiry
+    return {
+        "sessions_ended": seen.get("sessions_ended", 0),
+        "requests_refused_after": int(after.get("expired_session_refusals", 0))
+        - seen.get("refusals_before", 0),
+        "logins_after": int(after.get("logins", 0)) - seen.get("logins_before", 0),
+    }
+
+
 def _injected(run: Run) -> dict[str, int]:
     intacct = run.sandboxes.intacct("counters", company=run.company).get(run.company, {})
     blixo = run.sandboxes.blixo("faults").get("injected", {})
     copies = sum(1 for r in _deliveries(run) if int(r.get("copy", 1)) == 2 and int(r.get("attempt", 1)) == 1)
     return {
-        "intacct_5xx_429": int(intacct.get("faults_injected", 0)),
+        "intacct_5xx": int(intacct.get("injected_5xx", 0)),
+        "intacct_429": int(intacct.get("injected_429", 0)),
         "intacct_lost_responses": int(intacct.get("lost_responses", 0)),
-        "intacct_session_expiries": 1,
+        "intacct_session_expiries": run.session_expiry.get("sessions_ended", 0),
         "blixo_5xx": int(blixo.get("error", 0)) + int(blixo.get("errorAfterWrite", 0)),
         "webhook_second_copies": copies,
         "push_crashes": 1 if "pid" in run.crashes.get("push", {}) else 0,
@@ -390,7 +426,7 @@ def execute(options: Options) -> dict[str, Any]:
             lambda: blixo_work.run(run.made, progress),
         )
         ready.set()
-        sandboxes.intacct("expire-sessions", {"company": company})
+        run.step("Intacct sessions expire", lambda: _expire_sessions(run))
         intacct_work = IntacctWorkload(intacct, sizes, tag, rng)
         run.step("Intacct workload", lambda: intacct_work.run(run.made))
         run.step(
@@ -406,6 +442,7 @@ def execute(options: Options) -> dict[str, Any]:
         run.step("the pull after them", lambda: _pull(run, options.settle_timeout))
         run.step("settles", lambda: _settle(run, options.settle_timeout))
         injected = _injected(run)
+        run.session_expiry = _after_expiry(run)
         _faults(run, False, options.seed)
         run.dlq["before_replay"] = tenant_dead_letters(target, tenant_id)
         run.dlq["replayed"] = run.step("dlq replay", lambda: _replay(run))
@@ -473,6 +510,7 @@ def _verify(run: Run, injected: dict[str, int], sizes: Sizes, options: Options) 
         "faults_injected": sum(injected.values()),
         "faults": injected,
         "crashes": run.crashes,
+        "session_expiry": run.session_expiry,
         "retries": sum(retries.values()),
         "retries_by_kind": retries,
         "dlq_messages": run.dlq.get("before_replay", 0),

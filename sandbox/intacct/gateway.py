@@ -93,6 +93,8 @@ class Parsed:
     root: Element
     company: str | None
     writes: bool
+    # The company of a session that has expired (the request itself belongs to no company).
+    stale_session_of: str | None = None
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Outcome:
     company: str | None = None
     transactions: int = 0
     wrote: bool = False
+    login: bool = False  # authenticated by a login (a new session), not by a session id
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -231,6 +234,7 @@ class Gateway:
             )
         auth = root.find("operation/authentication")
         company: str | None = None
+        stale: str | None = None
         if auth is not None:
             login = auth.find("login")
             if login is not None:
@@ -238,14 +242,16 @@ class Gateway:
             else:
                 with self.store.lock:
                     sess = self.store.session(_text(auth, "sessionid"))
-                company = sess[0] if sess else None
+                live = sess is not None and sess[3] >= time.time()
+                company = sess[0] if sess and live else None
+                stale = sess[0] if sess and not live else None
         if company is not None:
             with self.store.lock:
                 if self.store.settings(company) is None:
                     company = None  # not a company of this sandbox: no counters, limits or faults
         fns = root.findall("operation/content/function")
         wrote = any(len(f) and f[0].tag not in READS for f in fns)
-        return Parsed(root, company, wrote)
+        return Parsed(root, company, wrote, stale)
 
     # -- phase 2: execute --------------------------------------------------------------------
     def execute(self, parsed: Parsed, endpoint: str) -> Outcome:
@@ -326,7 +332,14 @@ class Gateway:
         uniqueid = _text(control, "uniqueid").lower() == "true"
         results, tx_count, wrote = self._run_functions(ctx, operation, transaction, uniqueid)
         op_out.extend(results)
-        return Outcome(200, xml_bytes(resp), company=ctx.company, transactions=tx_count, wrote=wrote)
+        return Outcome(
+            200,
+            xml_bytes(resp),
+            company=ctx.company,
+            transactions=tx_count,
+            wrote=wrote,
+            login=operation.find("authentication/login") is not None,
+        )
 
     def _authenticate(self, auth: Element | None, sender: str, endpoint: str) -> Ctx | ErrorDetail:
         bad_login = ErrorDetail(

@@ -52,6 +52,11 @@ class Faults:
     html_status: int = 200
     rate_lost_response: float = 0.0
     lost_response_mode: str = "close"  # "close" (drop the connection) or "524"
+    # One-shot faults, on top of the rates: the next N requests answer 429 / a 5xx, and the
+    # next N committed writes lose their response. A short run can be sure to meet each kind.
+    force_429: int = 0
+    force_5xx: int = 0
+    force_lost_response: int = 0
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -67,8 +72,15 @@ class Counters:
     transactions: int = 0
     functions: int = 0
     rate_limited: int = 0
-    faults_injected: int = 0
+    faults_injected: int = 0  # every fault answered before anything ran: the four below
+    injected_429: int = 0
+    injected_5xx: int = 0
+    injected_524: int = 0
+    injected_html: int = 0
     lost_responses: int = 0
+    logins: int = 0  # requests that logged in (each one opens a session)
+    # Requests refused because their session had expired (they count nowhere else).
+    expired_session_refusals: int = 0
     # The most requests this company ever had holding a concurrency slot at once (admitted only).
     in_flight_max: int = 0
     # The same high-water mark counting the arriving request even when it was refused with 429:
@@ -348,11 +360,13 @@ class _Handler(BaseHTTPRequestHandler):
                     if key not in Faults.__dataclass_fields__ or key == "rng":
                         raise ValueError(f"unknown fault setting {key}")
                     setattr(current, key, value)
-                current.rng = random.Random(current.seed)
+                if "seed" in payload or "clear" in payload:
+                    # Only a new seed restarts the draws: changing a rate mid-run keeps them going.
+                    current.rng = random.Random(current.seed)
                 self._json(200, current.public())
         elif path == "/_sandbox/expire-sessions":
             with sb.store.lock:
-                n = sb.store.expire_sessions(None if payload.get("all") else company)
+                n = sb.store.expire_sessions(None if payload.get("all") else company, time.time())
             self._json(200, {"expired": n})
         elif path == "/_sandbox/reset":
             sb.reset()
@@ -391,6 +405,9 @@ class _Handler(BaseHTTPRequestHandler):
             # touching any company's counters, concurrency slots or faults.
             endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
             out = sb.gateway.execute(parsed, endpoint)
+            if parsed.stale_session_of is not None:
+                with sb.lock:
+                    sb.counter(parsed.stale_session_of).expired_session_refusals += 1
             self._send(out.status, out.body)
             return
         company = parsed.company
@@ -419,9 +436,15 @@ class _Handler(BaseHTTPRequestHandler):
                 endpoint = f"http://{self.headers.get('Host') or self.server.host_port}{GATEWAY_PATH}"
                 out = sb.gateway.execute(parsed, endpoint)
                 with sb.lock:
-                    sb.counter(company).transactions += out.transactions
-                    sb.counter(company).functions += len(parsed.root.findall("operation/content/function"))
-                if not (out.wrote and draws[4] < faults.rate_lost_response):
+                    counter = sb.counter(company)
+                    counter.transactions += out.transactions
+                    counter.functions += len(parsed.root.findall("operation/content/function"))
+                    counter.logins += int(out.login)
+                    by_rate = draws[4] < faults.rate_lost_response
+                    lose = out.wrote and (by_rate or faults.force_lost_response > 0)
+                    if lose and not by_rate:
+                        faults.force_lost_response -= 1
+                if not lose:
                     reply = (out.status, out.body, "text/xml; charset=UTF-8")
         finally:
             # The slot is freed before the reply leaves: a caller that has the reply may send its
@@ -436,19 +459,28 @@ class _Handler(BaseHTTPRequestHandler):
         """Faults that answer before anything runs (nothing is committed): the reply to send."""
         status: int | None = None
         body = b""
-        if draws[0] < faults.rate_429:
+        kind = ""
+        with self.server.sandbox.lock:
+            forced = "429" if faults.force_429 > 0 else "5xx" if faults.force_5xx > 0 else ""
+            if forced == "429":
+                faults.force_429 -= 1
+            elif forced == "5xx":
+                faults.force_5xx -= 1
+        if forced == "429" or (not forced and draws[0] < faults.rate_429):
             out = http_error(429, "GW-0010", "API rate limit exceeded", "Too many requests")
-            status, body = out.status, out.body
-        elif draws[1] < faults.rate_5xx:
-            status = (500, 502, 503)[int(draws[1] * 1000) % 3]
+            status, body, kind = out.status, out.body, "429"
+        elif forced == "5xx" or draws[1] < faults.rate_5xx:
+            status, kind = (500, 502, 503)[int(draws[1] * 1000) % 3], "5xx"
         elif draws[2] < faults.rate_524:
-            status = 524
+            status, kind = 524, "524"
         elif draws[3] < faults.rate_html:
-            status, body = faults.html_status, _HTML_PAGE
+            status, body, kind = faults.html_status, _HTML_PAGE, "html"
         if status is None:
             return None
         with self.server.sandbox.lock:
-            self.server.sandbox.counter(company).faults_injected += 1
+            counter = self.server.sandbox.counter(company)
+            counter.faults_injected += 1
+            setattr(counter, f"injected_{kind}", getattr(counter, f"injected_{kind}") + 1)
         return status, body, "text/html" if body == _HTML_PAGE else "text/xml; charset=UTF-8"
 
     def _lose_response(self, company: str, faults: Faults) -> None:

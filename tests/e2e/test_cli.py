@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from ops.local import keep_output
 from tests.conftest import ROOT
 from tests.e2e.conftest import Stack, entity_for_tests
 
@@ -20,7 +21,11 @@ COMMAND = str(ROOT / ".venv" / "bin" / "blixo-intacct")
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=300, check=False, env=env)
+    result = subprocess.run(
+        [COMMAND, *args], capture_output=True, text=True, timeout=300, check=False, env=env
+    )
+    keep_output("e2e-cli", result.stdout, result.stderr)  # for the log scan
+    return result
 
 
 def run_json(*args: str) -> Any:

@@ -106,6 +106,61 @@ def test_lost_response_after_commit_close_and_524(gw: Gateway) -> None:
     assert gw.admin("counters", None)[COMPANY_ID]["lost_responses"] == 2
 
 
+def test_one_shot_faults_hit_the_next_requests_and_are_counted_by_kind(gw: Gateway) -> None:
+    auth = gw.login_xml()
+    create = "<create><CUSTOMER><CUSTOMERID>{}</CUSTOMERID><NAME>x</NAME></CUSTOMER></create>"
+    gw.admin("faults", {"force_429": 1, "force_5xx": 1, "force_lost_response": 1})
+    first = gw.raw(gw.body([create.format("O1")], auth=auth))
+    second = gw.raw(gw.body([create.format("O2")], auth=auth))
+    assert (first.status_code, second.status_code) == (429, second.status_code)
+    assert second.status_code in (500, 502, 503)
+    # The lost response waits for a write: a read goes through untouched.
+    assert gw.raw(gw.body(["<getAPISession/>"], auth=auth)).status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        gw.raw(gw.body([create.format("O3")], auth=auth))
+    assert gw.raw(gw.body([create.format("O4")], auth=auth)).status_code == 200
+    counters = gw.admin("counters", None)[COMPANY_ID]
+    assert {
+        k: counters[k] for k in ("injected_429", "injected_5xx", "faults_injected", "lost_responses")
+    } == {
+        "injected_429": 1,
+        "injected_5xx": 1,
+        "faults_injected": 2,
+        "lost_responses": 1,
+    }
+    ids = sorted(c["CUSTOMERID"] for c in gw.admin("dump?object=CUSTOMER", None)[COMPANY_ID]["CUSTOMER"])
+    assert ids == ["O3", "O4"]  # the 429 and the 5xx let nothing run; the lost one committed
+    assert gw.admin("faults", None)[COMPANY_ID]["force_lost_response"] == 0
+
+
+def test_changing_a_rate_keeps_the_draws_going_and_a_new_seed_restarts_them(gw: Gateway) -> None:
+    body = gw.body(["<getAPISession/>"], auth=gw.login_xml())
+
+    def codes(n: int) -> list[int]:
+        return [requests.post(gw.handle.gateway_url, data=body, timeout=5).status_code for _ in range(n)]
+
+    gw.admin("faults", {"rate_5xx": 0.5, "seed": 7})
+    whole = codes(16)
+    gw.admin("faults", {"rate_5xx": 0.5, "seed": 7})
+    head = codes(8)
+    gw.admin("faults", {"latency_ms": 0})  # no seed: the sequence goes on where it was
+    assert head + codes(8) == whole
+
+
+def test_logins_and_refusals_of_expired_sessions_are_counted(gw: Gateway) -> None:
+    sid = gw.session_id()
+    logins = gw.admin("counters", None)[COMPANY_ID]["logins"]
+    assert logins >= 1
+    assert gw.admin("expire-sessions", {})["expired"] >= 1
+    assert gw.admin("expire-sessions", {})["expired"] == 0  # only live sessions are ended
+    refused = gw.call("<getAPISession/>", auth=f"<sessionid>{sid}</sessionid>")
+    assert refused.auth_status == "failure"
+    gw.post(["<getAPISession/>"], auth=gw.login_xml())  # what a client does next: log in again
+    counters = gw.admin("counters", None)[COMPANY_ID]
+    assert counters["expired_session_refusals"] == 1
+    assert counters["logins"] == logins + 1
+
+
 def test_latency_fault_delays(gw: Gateway) -> None:
     gw.admin("faults", {"latency_ms": 120, "jitter_ms": 10, "seed": 5})
     resp = gw.raw(gw.body(["<getAPISession/>"], auth=gw.login_xml()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 
@@ -201,7 +203,7 @@ def test_lost_responses(exc: Exception, is_write: bool, expected: type[Exception
     assert len(gw.content_calls) == 2  # retried
 
 
-def test_auth_failure_of_a_session_renews_it_once() -> None:
+def test_auth_failure_of_a_session_renews_it_once(caplog: pytest.LogCaptureFixture) -> None:
     state = {"n": 0}
 
     def handler(call: Call) -> bytes:
@@ -214,10 +216,16 @@ def test_auth_failure_of_a_session_renews_it_once() -> None:
 
     gw = FakeGateway(handler)
     client = make_client(gw)
-    assert client.execute([read_fn()])[0].done
+    with caplog.at_level(logging.INFO, logger="bisync.intacct.client"):
+        assert client.execute([read_fn()])[0].done
     assert gw.logins == 2
     first, second = gw.content_calls
     assert first.sessionid != second.sessionid
+    # An operator can see the renewal, and the line carries no session id.
+    renewals = [r for r in caplog.records if r.getMessage() == "intacct session refused; logging in again"]
+    assert len(renewals) == 1
+    assert first.sessionid
+    assert first.sessionid not in caplog.text
 
 
 def test_persistent_auth_failure_is_raised_not_looped() -> None:

@@ -181,6 +181,10 @@ class IntacctClient:
             parsed = self._post(session.endpoint, session.auth(), functions, transaction, writes)
         except AuthenticationError:
             # A session can end early (logout, password change): log in again, once.
+            logger.info(
+                "intacct session refused; logging in again",
+                extra={"intacct_company": self.credentials.company_id},
+            )
             self._sessions.invalidate(session)
             session = self._session()
             parsed = self._post(session.endpoint, session.auth(), functions, transaction, writes)
