@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
+from bisync.blixo.errors import BlixoConnectionError
 from bisync.intacct import functions as fn
 from bisync.intacct.errors import TransientError
 from bisync.intacct.outcome import Outcome
-from bisync.store.models import ErrorLevel
+from bisync.store.models import ErrorLevel, Origin
+from bisync.sync.failures import TransientSyncError
 from bisync.sync.jobs import PullJob
 from bisync.sync.pull import PullSession, cursor_flow, pull_report
 from bisync.sync.pull.flows import CUSTOMERS
@@ -60,6 +63,7 @@ def test_rows_inserted_between_pages_lose_and_repeat_nothing(world: World) -> No
 
     def insert(call: int) -> None:
         if call == 2:  # after the first page came back: new rows appear, one is edited
+            time.sleep(1.1)  # Intacct stamps to the second: the edit lands after the seed
             seed.customer("PG-NEW-1", "Inserted")
             world.intacct.run(
                 fn.update_customer(fn.CustomerInput(customer_id="PG-000", name="Edited"), controlid="pg-edit")
@@ -70,6 +74,48 @@ def test_rows_inserted_between_pages_lose_and_repeat_nothing(world: World) -> No
     assert len(numbers) == len(set(numbers)) == 24
     assert "PG-NEW-1" in numbers
     assert report.rows["CUSTOMER"] >= 24
+    # The row edited mid-scan came again at its new place and was written as it now is, in
+    # this run: the cursor has passed its edit, so no later run would bring it.
+    names = {c.customer_no: c.name for c in world.blixo.customers.list()}
+    assert names["PG-000"] == "Edited"
+    link = world.aws.store.mappings.by_intacct(TENANT, "customer", "PG-000")
+    assert link is not None
+    assert link.origin is Origin.INTACCT
+
+
+def test_a_transient_blixo_failure_mid_chunk_keeps_the_links_of_what_was_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = Seeder(world)
+    only_customers(world)
+    for i in (1, 2, 3):
+        seed.customer(f"CX-{i}", f"Crash {i}")
+    api = world.blixo.customers
+    real_create = api.create
+
+    def flaky(payload: Any, *, idempotency_key: str) -> Any:
+        if payload.get("customerNo") == "CX-3":
+            raise BlixoConnectionError("no response from Blixo", method="POST", path="customers")
+        return real_create(payload, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(api, "create", flaky)
+    with pytest.raises(TransientSyncError):
+        pull_report(job(), world.aws.store, open_session=session(world, 2000))
+    # The run failed (SQS retries it), but what it wrote beside the failure is linked.
+    assert customer_numbers(world) == ["CX-1", "CX-2"]
+    for number in ("CX-1", "CX-2"):
+        link = world.aws.store.mappings.by_intacct(TENANT, "customer", number)
+        assert link is not None
+        assert link.origin is Origin.INTACCT
+    monkeypatch.setattr(api, "create", real_create)
+    world.intacct.run(
+        fn.update_customer(fn.CustomerInput(customer_id="CX-1", name="Crash 1 renamed"), controlid="cx-1-ed")
+    )
+    pull_report(job(), world.aws.store, open_session=session(world, 2000))
+    assert customer_numbers(world) == ["CX-1", "CX-2", "CX-3"]
+    # Still Intacct's: its edit in Intacct reaches Blixo.
+    names = {c.customer_no: c.name for c in world.blixo.customers.list()}
+    assert names["CX-1"] == "Crash 1 renamed"
 
 
 def test_a_crash_between_two_pages_resumes_without_duplicates(world: World) -> None:

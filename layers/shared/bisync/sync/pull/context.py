@@ -68,6 +68,7 @@ class PullContext:
     _books: ThreadPoolExecutor | None = None
     _booked: list[Future[None]] = field(default_factory=list)
     _books_failure: BaseException | None = None
+    _held: Exception | None = None  # a chunk's transient write failure, raised after its links
 
     @property
     def tenant_id(self) -> str:
@@ -131,6 +132,25 @@ class PullContext:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def triage(self, exc: BaseException) -> BusinessSyncError | None:
+        """A write's exception as the record's sync error, or None when it is transient: then it
+        is held, and `raise_held` fails the run once the chunk's other results are recorded (a
+        record written beside a transient failure keeps its link, so the retry finds it mapped)."""
+        try:
+            return self.business_failure(exc)
+        except Exception as transient:  # noqa: BLE001 - whatever business_failure raised is transient
+            if self._held is None:
+                self._held = transient
+            return None
+
+    def raise_held(self) -> None:
+        """Fail the run with the chunk's transient failure, after the links recorded so far are
+        stored (no checkpoint is recorded after them: the retry reads the chunk again)."""
+        held, self._held = self._held, None
+        if held is not None:
+            self.settle()
+            raise held
 
     def business_failure(self, exc: BaseException) -> BusinessSyncError:
         """A write's exception as the record's sync error; anything transient is raised (the

@@ -76,13 +76,15 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, Index]) -> N
     for (record, _body, digest, current), result in zip(plans, results, strict=True):
         cid = record.customerid or ""
         if isinstance(result, BaseException):
-            ctx.fail(
-                "customers",
-                "customer",
-                cid,
-                ctx.business_failure(result),
-                {"intacct_key": cid, "flow": "customers"},
-            )
+            failure = ctx.triage(result)
+            if failure is not None:
+                ctx.fail(
+                    "customers",
+                    "customer",
+                    cid,
+                    failure,
+                    {"intacct_key": cid, "flow": "customers"},
+                )
             continue
         action, blixo_customer = result
         assert isinstance(blixo_customer, Customer)
@@ -109,6 +111,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, Index]) -> N
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "customer", cid)
     ctx.record_later(lambda: link_all(ctx, new_links))
+    ctx.raise_held()
 
 
 def ensure_customers(

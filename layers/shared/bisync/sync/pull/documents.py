@@ -161,13 +161,15 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
     for (doc, _body, digest, current), result in zip(plans, results, strict=True):
         so_key = doc.recordno or ""
         if isinstance(result, BaseException):
-            ctx.fail(
-                spec.name,
-                object_type,
-                so_key,
-                ctx.business_failure(result),
-                {"intacct_key": so_key, "flow": spec.name},
-            )
+            failure = ctx.triage(result)
+            if failure is not None:
+                ctx.fail(
+                    spec.name,
+                    object_type,
+                    so_key,
+                    failure,
+                    {"intacct_key": so_key, "flow": spec.name},
+                )
             continue
         action, written = result
         ar_key = doc.prrecordkey or ""
@@ -207,6 +209,7 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
                 counts.created += 1
         ctx.errors.clear(ctx.tenant_id, object_type, so_key)
     ctx.record_later(lambda: link_all(ctx, new_links))
+    ctx.raise_held()
 
 
 def _number(doc: Invoice | CreditNote) -> str | None:

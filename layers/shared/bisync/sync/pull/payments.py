@@ -119,13 +119,15 @@ def pull_payments(
     for (record, action, _call, current), result in zip(plans, results, strict=True):
         key = str(record["RECORDNO"])
         if isinstance(result, BaseException):
-            ctx.fail(
-                "payments",
-                "payment",
-                key,
-                ctx.business_failure(result),
-                {"intacct_key": key, "flow": "payments"},
-            )
+            failure = ctx.triage(result)
+            if failure is not None:
+                ctx.fail(
+                    "payments",
+                    "payment",
+                    key,
+                    failure,
+                    {"intacct_key": key, "flow": "payments"},
+                )
             continue
         if action == "void":
             assert current is not None
@@ -146,6 +148,7 @@ def pull_payments(
             counts.created += 1
         ctx.errors.clear(ctx.tenant_id, "payment", key)
     ctx.record_later(lambda: link_all(ctx, new_links))
+    ctx.raise_held()
 
 
 def _create_call(ctx: PullContext, key: str, body: dict[str, Any], digest: str) -> Callable[[], Any]:

@@ -39,6 +39,8 @@ class Children:
 class Page:
     records: list[Record]
     children: dict[str, list[Record]] = field(default_factory=dict)
+    # Some rows were met earlier in this scan at an older version (edited while it ran).
+    revisits: bool = False
 
     @property
     def last(self) -> Record:
@@ -156,12 +158,18 @@ class Reader:
             cursor = after(last, ORDER_FIELD)
             return cursor if base is None else F.and_(base, cursor)
 
-        seen: set[str] = set()
+        # RECORDNO -> the WHENMODIFIED it was met at. A row met again at the same version is
+        # dropped; one edited while the scan ran comes again at its new place, and is kept: the
+        # cursor passes it, so it must be written as it now is.
+        seen: dict[str, str] = {}
 
         def load(first: Outcome) -> tuple[Page, Outcome | None]:
             """A page from its headers' outcome: its children, and the next page's headers."""
-            rows = [dict(r) for r in first.records if str(r.get(KEY)) not in seen]
-            seen.update(str(r.get(KEY)) for r in rows)
+            rows = [
+                dict(r) for r in first.records if seen.get(str(r.get(KEY))) != str(r.get(ORDER_FIELD))
+            ]
+            revisits = any(str(r.get(KEY)) in seen for r in rows)
+            seen.update((str(r.get(KEY)), str(r.get(ORDER_FIELD))) for r in rows)
             self.stats.count(obj, len(rows))
             data = first.data
             more = bool(first.records) and (
@@ -170,7 +178,7 @@ class Reader:
                 else len(first.records) >= self.pagesize
             )
             next_headers = self._headers(obj, fields, header_filter(first.records[-1])) if more else None
-            page = Page(rows)
+            page = Page(rows, revisits=revisits)
             if children is None or not rows:
                 return page, (self._send([next_headers])[0] if next_headers else None)
             keys = [str(r[KEY]) for r in rows]

@@ -259,6 +259,10 @@ def _run_flows(
                 if rows:
                     pull_payments(ctx, page, indexes, reversals, seen=seen_payments)
         for whole in pages:
+            if whole.revisits:
+                # A record edited mid-scan comes again: its first link must be stored before
+                # it is written again (the bookkeeping otherwise runs behind the writes).
+                ctx.settle()
             for page in _chunks(whole, WRITE_CHUNK):
                 if spec is CUSTOMERS:
                     pull_customers(ctx, page, indexes)
