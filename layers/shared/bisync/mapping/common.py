@@ -49,7 +49,10 @@ def canonical_hash(form: Mapping[str, Any]) -> str:
 def controlid(tenant_id: str, object_type: str, object_id: str, action: str, version: str = "") -> str:
     """The function controlid of a write: the same (tenant, object, action, version) always
     gives the same id, so a retry is refused by Intacct as already done."""
-    raw = f"{tenant_id}:{object_type}:{object_id}:{action}" + (f":{version[:16]}" if version else "")
+    if len(version) > 16:
+        # The whole version counts (a Blixo updatedAt and a digest): a prefix could repeat.
+        version = hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    raw = f"{tenant_id}:{object_type}:{object_id}:{action}" + (f":{version}" if version else "")
     if len(raw) <= _MAX_CONTROLID and raw.isascii():
         return raw
     digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -54,9 +54,14 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, Index]) -> N
         record: IntacctCustomer, body: dict[str, Any], digest: str, current: Mapping | None
     ) -> Callable[[], Any]:
         def call() -> Any:
-            key = idempotency_key(ctx.tenant_id, "customer", record.customerid or "", "pull", digest)
+            cid = record.customerid or ""
             if current is not None:
+                # The change from the synced state to this one, when Intacct stamped it: a
+                # return to an earlier state is a new change (WHENMODIFIED is to the second).
+                version = f"{record.whenmodified or ''}|{current.hash}|{digest}"
+                key = idempotency_key(ctx.tenant_id, "customer", cid, "update", version)
                 return ("updated", ctx.blixo.customers.update(current.blixo_id, body, idempotency_key=key))
+            key = idempotency_key(ctx.tenant_id, "customer", cid, "create", digest)
             try:
                 created = ctx.blixo.customers.create(
                     {**body, "metadata": metadata(record.recordno or "")}, idempotency_key=key

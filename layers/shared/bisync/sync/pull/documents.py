@@ -121,8 +121,12 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
         doc: SoDocument, body: dict[str, Any], digest: str, current: Mapping | None
     ) -> Callable[[], Any]:
         def call() -> Any:
-            key = idempotency_key(ctx.tenant_id, object_type, doc.recordno or "", "pull", digest)
+            key = idempotency_key(ctx.tenant_id, object_type, doc.recordno or "", "create", digest)
             if current is not None:
+                # The change from the synced state to this one, when Intacct stamped it: a
+                # return to an earlier state is a new change (WHENMODIFIED is to the second).
+                version = f"{doc.whenmodified or ''}|{current.hash}|{digest}"
+                key = idempotency_key(ctx.tenant_id, object_type, doc.recordno or "", "update", version)
                 link = metadata(doc.prrecordkey or "", **{"intacct.docId": (doc.docid or "")[:255]})
                 if current.hash == digest:
                     # Only the A/R key moved (an Order Entry edit): the link in Blixo follows it.

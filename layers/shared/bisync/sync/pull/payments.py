@@ -155,7 +155,7 @@ def _create_call(ctx: PullContext, key: str, body: dict[str, Any], digest: str) 
     def call() -> Any:
         payload = {**jsonable(body), "metadata": metadata(key)}
         return ctx.blixo.payments.create(
-            payload, idempotency_key=idempotency_key(ctx.tenant_id, "payment", key, "pull", digest)
+            payload, idempotency_key=idempotency_key(ctx.tenant_id, "payment", key, "create", digest)
         )
 
     return call

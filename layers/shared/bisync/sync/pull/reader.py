@@ -165,9 +165,7 @@ class Reader:
 
         def load(first: Outcome) -> tuple[Page, Outcome | None]:
             """A page from its headers' outcome: its children, and the next page's headers."""
-            rows = [
-                dict(r) for r in first.records if seen.get(str(r.get(KEY))) != str(r.get(ORDER_FIELD))
-            ]
+            rows = [dict(r) for r in first.records if seen.get(str(r.get(KEY))) != str(r.get(ORDER_FIELD))]
             revisits = any(str(r.get(KEY)) in seen for r in rows)
             seen.update((str(r.get(KEY)), str(r.get(ORDER_FIELD))) for r in rows)
             self.stats.count(obj, len(rows))

@@ -123,6 +123,13 @@ def mark_invoice_paid(ctx: PushContext, invoice_id: str | None) -> None:
         ctx.mappings.save(linked.model_copy(update={"state": {**linked.state, STATE_EVER_PAID: "1"}}))
 
 
+def change_version(record: Customer | Invoice | CreditNote | Payment, digest: str) -> str:
+    """The version a change's controlid carries: Blixo's updatedAt with the content digest.
+    The digest alone repeats when an object returns to an earlier state (A -> B -> A), and
+    Intacct would refuse that write as already done; updatedAt moves with every change."""
+    return f"{version_of(record) or ''}|{digest}"
+
+
 def is_stale(linked: Mapping | None, version: str | None) -> bool:
     """An event older than what was last synced (a late redelivery): never applied over it."""
     return bool(linked and linked.source_version and version and version < linked.source_version)

@@ -18,6 +18,7 @@ from bisync.sync.push.context import (
     PushResult,
     PushStatus,
     Step,
+    change_version,
     is_stale,
     owned_by_intacct,
     run_one,
@@ -56,7 +57,10 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
         values = values.model_copy(update={"customer_id": linked.intacct_key})
         yield from run_one(
             fn.update_customer(
-                values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "update", digest)
+                values,
+                controlid=controlid(
+                    ctx.tenant_id, OBJECT, customer.id, "update", change_version(customer, digest)
+                ),
             )
         )
         ctx.mappings.save(linked.model_copy(update={"hash": digest, "source_version": version_of(customer)}))
@@ -76,7 +80,10 @@ def push_customer(ctx: PushContext, customer: Customer) -> Generator[Step, list[
         # An Intacct customer with this number exists: link it and bring it to Blixo's state.
         yield from run_one(
             fn.update_customer(
-                values, controlid=controlid(ctx.tenant_id, OBJECT, customer.id, "link", digest)
+                values,
+                controlid=controlid(
+                    ctx.tenant_id, OBJECT, customer.id, "link", change_version(customer, digest)
+                ),
             )
         )
     else:

@@ -23,6 +23,7 @@ from bisync.sync.push.context import (
     PushResult,
     PushStatus,
     Step,
+    change_version,
     is_stale,
     key_of,
     ok,
@@ -130,7 +131,10 @@ def _edit(
     existing = int(linked.state.get(STATE_LINES, "0") or 0)
     update = mapping.to_update(ctx.settings, invoice, linked.intacct_key, existing, amounts=with_lines)
     outcomes = yield [
-        fn.update_invoice(update, controlid=controlid(ctx.tenant_id, OBJECT, invoice.id, "update", digest))
+        fn.update_invoice(
+            update,
+            controlid=controlid(ctx.tenant_id, OBJECT, invoice.id, "update", change_version(invoice, digest)),
+        )
     ]
     if with_lines and not outcomes[0].done:
         # Paid at some point inside Intacct (then reversed): its lines stay locked there.
@@ -140,7 +144,10 @@ def _edit(
         update = mapping.to_update(ctx.settings, invoice, linked.intacct_key, existing, amounts=False)
         yield from run_one(
             fn.update_invoice(
-                update, controlid=controlid(ctx.tenant_id, OBJECT, invoice.id, "update-header", digest)
+                update,
+                controlid=controlid(
+                    ctx.tenant_id, OBJECT, invoice.id, "update-header", change_version(invoice, digest)
+                ),
             )
         )
     else:

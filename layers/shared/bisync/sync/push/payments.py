@@ -23,6 +23,7 @@ from bisync.sync.push.context import (
     PushResult,
     PushStatus,
     Step,
+    change_version,
     is_stale,
     key_of,
     mark_invoice_paid,
@@ -93,7 +94,7 @@ def push_payment(
             credit_keys=credit_keys,
             fee_key=_FEE_KEY_PLACEHOLDER,
         )
-        _refuse_unsendable(_writes(ctx, payment, preview, digest))
+        _refuse_unsendable(_writes(ctx, payment, preview, change_version(payment, digest)))
         fee_key = yield from _fee_invoice(ctx, payment, customer_id)
     plan = _plan(
         ctx,
@@ -103,7 +104,7 @@ def push_payment(
         credit_keys=credit_keys,
         fee_key=fee_key,
     )
-    outcomes = yield _writes(ctx, payment, plan, digest)
+    outcomes = yield _writes(ctx, payment, plan, change_version(payment, digest))
     keys = [key_of(ok(o), "A/R payment") for o in outcomes]
     cash_key = keys[0] if plan.cash is not None else None
     credits_key = keys[-1] if plan.credits is not None else None
