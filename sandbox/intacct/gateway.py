@@ -220,7 +220,8 @@ class Gateway:
             return http_error(400, "GW-0011", "Invalid request: the request body is empty.", "Bad request")
         try:
             root = parse_xml(body)
-        except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
+        except (ParseError, DefusedXmlException, ValueError, RecursionError, LookupError) as exc:
+            # LookupError: the declaration names an encoding there is no codec for.
             root_el = Element("response")
             ctl = SubElement(root_el, "control")
             SubElement(ctl, "status").text = "failure"

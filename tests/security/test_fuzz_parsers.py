@@ -227,7 +227,7 @@ def test_an_unknown_encoding_is_a_response_format_error() -> None:
     assert str(caught.value) == "body is not XML (LookupError)"
     with pytest.raises(TransientError) as read_error:
         client_answering(200, UNKNOWN_ENCODING).execute([READ])
-    assert read_error.value.message == "Intacct answered with a body that is not XML"
+    assert read_error.value.message == "Intacct answered with an unusable body: body is not XML (LookupError)"
     assert intacct_target(UNKNOWN_ENCODING) == "ResponseFormatError/TransientError"
 
 

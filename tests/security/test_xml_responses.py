@@ -220,11 +220,13 @@ def test_a_hostile_response_fails_the_request_cleanly(name: str) -> None:
     with pytest.raises(TransientError) as read_error:
         client.execute([READ])
     assert not isinstance(read_error.value, OutcomeUnknownError)
-    assert read_error.value.message == "Intacct answered with a body that is not XML"
+    assert read_error.value.message.startswith("Intacct answered with an unusable body: body is not XML (")
     assert read_error.value.http_status == 200
     with pytest.raises(OutcomeUnknownError) as write_error:
         client.execute([write()])
-    assert write_error.value.message == "Intacct answered a write with a body that is not XML"
+    assert write_error.value.message.startswith(
+        "Intacct answered a write with an unusable body: body is not XML ("
+    )
     assert time.perf_counter() - started < 10.0
     # Three attempts each (retryable), one login for all of them: the session stays good.
     assert len(gateway.content_calls) == 6
@@ -252,7 +254,9 @@ def test_a_hostile_login_answer_keeps_no_session() -> None:
 
     gateway = Gateway(good_read)
     client = make_client(gateway, attempts=2)
-    with pytest.raises(TransientError, match=r"^Intacct answered with a body that is not XML$"):
+    with pytest.raises(
+        TransientError, match=r"^Intacct answered with an unusable body: body is not XML \(\w+\)$"
+    ):
         client.execute([READ])
     assert gateway.content_calls == []  # nothing sent without a session
     # The next call logs in again (no half-made session was kept) and works.

@@ -303,6 +303,47 @@ def test_deep_nesting_is_a_response_format_error(gateways: Callable[[Reply, Repl
         client_for(gateway_w.url).execute([write()])
 
 
+def test_headers_dripped_a_byte_at_a_time_hit_the_overall_deadline(
+    gateways: Callable[[Reply, Reply], FakeGateway],
+) -> None:
+    stop = threading.Event()
+
+    def drip_headers(h: BaseHTTPRequestHandler) -> None:
+        # The status line, then one header line that never ends: every read is quick.
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        h.wfile.flush()
+        while not stop.is_set():
+            h.wfile.write(b"a")
+            h.wfile.flush()
+            time.sleep(0.05)
+
+    gateway = with_self(gateways, drip_headers)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransientError, match="deadline") as caught:
+            client_for(gateway.url, read=5, total=0.6).execute([READ])
+    finally:
+        stop.set()
+    assert time.monotonic() - started < 3  # the deadline, not the 5 s read timeout nor forever
+    assert_clean(caught.value)
+
+
+def test_a_body_of_tiny_elements_under_the_byte_cap_is_refused_while_parsing(
+    gateways: Callable[[Reply, Reply], FakeGateway],
+) -> None:
+    body = (
+        "<response><control><status>success</status></control><operation>"
+        "<authentication><status>success</status></authentication><result><status>success</status>"
+        f"<function>query</function><controlid>{READ.controlid}</controlid><data>"
+        + "<a/>" * 2_000_000
+        + "</data></result></operation></response>"
+    ).encode()
+    gateway = with_self(gateways, lambda h: send(h, 200, body))
+    with pytest.raises(TransientError, match="more than 500000 elements") as caught:
+        client_for(gateway.url).execute([READ])
+    assert_clean(caught.value)
+
+
 def test_a_slow_drip_hits_the_overall_deadline(gateways: Callable[[Reply, Reply], FakeGateway]) -> None:
     stop = threading.Event()
 

@@ -60,6 +60,17 @@ def deep_name(depth_inside: int) -> str:
     )
 
 
+@pytest.mark.parametrize("encoding", ["x-nope", "rot13", "hex", "base64"])
+def test_an_encoding_without_a_codec_is_a_control_level_xl03000003(gw: Gateway, encoding: str) -> None:
+    body = gw.body(["<getAPISession/>"], auth=gw.login_xml())
+    declared = body.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1)
+    assert declared != body
+    reply = gw.raw(declared)
+    assert reply.status_code == 200
+    assert control_failure(Response(reply))["errorno"] == "XL03000003"
+    assert_still_serving(gw)
+
+
 @pytest.mark.parametrize(
     "build",
     [

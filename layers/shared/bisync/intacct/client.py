@@ -270,10 +270,12 @@ class IntacctClient:
     def _check(self, response: HttpResponse, writes: bool) -> ParsedResponse:
         status = response.status
         parsed: ParsedResponse | None = None
+        reason = ""
         try:
             parsed = parse_response(response.body)
-        except ResponseFormatError:
-            parsed = None
+        except ResponseFormatError as exc:
+            # Our own words (which limit, which element), never a piece of the body.
+            reason = str(exc)
         errors = parsed.control_errors + parsed.auth_errors if parsed else ()
         if status == 401:
             # XMLGW_JPP0002: the gateway refused the sender credentials before any XML ran.
@@ -301,7 +303,7 @@ class IntacctClient:
         if status >= 500:
             raise TransientError(f"Intacct server error (HTTP {status})", errors=errors, http_status=status)
         if parsed is None:
-            what = "an HTML page" if looks_like_html(response.body) else "a body that is not XML"
+            what = "an HTML page" if looks_like_html(response.body) else f"an unusable body: {reason}"
             if status >= 400:
                 raise BusinessError(f"Intacct refused the request (HTTP {status})", http_status=status)
             if writes:

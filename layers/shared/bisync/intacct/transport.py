@@ -9,13 +9,18 @@ sender password and the session id).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
@@ -67,9 +72,74 @@ class TransportFailure(Exception):
         self.stage = stage
 
 
+# ---------------------------------------------------------------- the overall deadline
+# A per-read timeout does not bound a server that drips a byte at a time (headers included).
+# Each request gets a watch: the connection that carries it reports its socket, and a timer
+# shuts that socket down at the deadline, which ends whatever read is waiting.
+_current = threading.local()
+
+
+class _Watch:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.expired = False
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            _shut(self._sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedMixin:
+    sock: socket.socket | None
+
+    def request(self, *args: object, **kwargs: object) -> None:
+        watch: _Watch | None = getattr(_current, "watch", None)
+        if watch is not None and self.sock is not None:
+            watch.attach(self.sock)  # a pooled connection, reused
+        super().request(*args, **kwargs)  # type: ignore[misc]
+        if watch is not None:
+            watch.attach(self.sock)  # connected now, if it was new
+
+
+class _WatchedHTTPConnection(_WatchedMixin, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedMixin, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 def pooled_session(pool_size: int = 10) -> requests.Session:
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter = _WatchedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -84,12 +154,20 @@ class RequestsTransport:
 
     def __call__(self, url: str, body: bytes, timeouts: Timeouts) -> HttpResponse:
         failure: TransportFailure | None = None
+        watch = _Watch()
+        timer = threading.Timer(timeouts.total, watch.expire)
+        timer.daemon = True
+        _current.watch = watch
+        timer.start()
         try:
             return self._post(url, body, timeouts)
         except Exception as exc:
-            failure = failure_of(exc)
+            failure = _deadline_passed(timeouts) if watch.expired else failure_of(exc)
             if failure is None:
                 raise
+        finally:
+            timer.cancel()
+            _current.watch = None
         # Raised outside the except block, so neither __cause__ nor __context__ holds the
         # original exception (whose .request.body carries the passwords).
         raise failure
@@ -121,10 +199,7 @@ class RequestsTransport:
             raw = resp.raw
             while True:
                 if self._clock() - started > timeouts.total:
-                    raise TransportFailure(
-                        f"Intacct's answer took longer than the {timeouts.total:g} s deadline",
-                        FailureStage.IN_FLIGHT,
-                    )
+                    raise _deadline_passed(timeouts)
                 # read1: at most one socket read, decoded in bounded steps (urllib3 caps how
                 # much one compressed chunk may inflate), so both checks run often.
                 chunk = raw.read1(_CHUNK, decode_content=True)
@@ -174,6 +249,12 @@ def failure_of(exc: BaseException) -> TransportFailure | None:
             f"Intacct's answer could not be read ({type(exc).__name__})", FailureStage.IN_FLIGHT
         )
     return None
+
+
+def _deadline_passed(timeouts: Timeouts) -> TransportFailure:
+    return TransportFailure(
+        f"Intacct's answer took longer than the {timeouts.total:g} s deadline", FailureStage.IN_FLIGHT
+    )
 
 
 def _too_large(timeouts: Timeouts) -> TransportFailure:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 import defusedxml.ElementTree as SafeET
 import xmltodict
@@ -30,6 +30,9 @@ Record = dict[str, Any]
 _INVALID_XML_CHARS = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Real responses are about ten levels deep; anything far deeper is not a gateway answer.
 MAX_RESPONSE_DEPTH = 64
+# The largest real page (2000 rows of 60 fields) is about 122,000 elements and parses in about
+# 20 MB; a body of tiny elements under the byte cap could need gigabytes. Counted while parsing.
+MAX_RESPONSE_ELEMENTS = 500_000
 
 
 class ResponseFormatError(ValueError):
@@ -328,13 +331,42 @@ def _data(el: Element) -> ResultData:
     )
 
 
+class _BoundedTreeBuilder(TreeBuilder):
+    """A tree that refuses, while it is parsed, to grow deeper or larger than a gateway answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+        self._count = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        self._depth += 1
+        self._count += 1
+        if self._depth > MAX_RESPONSE_DEPTH:
+            raise ResponseFormatError(f"response nested deeper than {MAX_RESPONSE_DEPTH} levels")
+        if self._count > MAX_RESPONSE_ELEMENTS:
+            raise ResponseFormatError(f"response has more than {MAX_RESPONSE_ELEMENTS} elements")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        self._depth -= 1
+        return super().end(tag)
+
+
 def parse_response(body: bytes | str) -> ParsedResponse:
     """Parse a gateway response safely; raise ResponseFormatError if it is not one."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if not raw.strip():
         raise ResponseFormatError("empty body")
+    builder = _BoundedTreeBuilder()
     try:
-        root = SafeET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser = SafeET.DefusedXMLParser(
+            target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        parser.feed(raw)
+        root = parser.close()
+    except ResponseFormatError:
+        raise
     except (ParseError, DefusedXmlException, ValueError, RecursionError, LookupError) as exc:
         # LookupError: an encoding the declaration names that Python does not know.
         raise ResponseFormatError(f"body is not XML ({type(exc).__name__})") from None
