@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import http.client
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from requests.adapters import HTTPAdapter
@@ -143,6 +145,7 @@ class BlixoClient:
         sleep: Callable[[float], None] = time.sleep,
         pool_maxsize: int = 10,
         session: requests.Session | None = None,
+        max_response_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         if not key.get_secret_value():
@@ -155,6 +158,8 @@ class BlixoClient:
         # A trailing slash makes urljoin keep the version prefix ("/v1/") of the base URL.
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
+        # Decoded body cap: a page of 100 objects is tens of kB; a gzip bomb stops here.
+        self.max_response_bytes = max_response_bytes
         self.max_retries = max_retries
         self.backoff = backoff or Backoff()
         self._sleep = sleep
@@ -251,6 +256,7 @@ class BlixoClient:
         data: bytes | None,
         headers: Mapping[str, str],
     ) -> Any:
+        failure: BlixoError | None = None
         try:
             response = self._session.request(
                 method,
@@ -262,12 +268,50 @@ class BlixoClient:
                 timeout=self.timeout,
                 # Never follow: a redirect would re-send a write, possibly to another host.
                 allow_redirects=False,
+                stream=True,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise BlixoConnectionError(
-                f"{type(exc).__name__}: no response from Blixo", method=method, path=path
-            ) from exc
+            try:
+                body = self._read_capped(response, method, path)
+            finally:
+                response.close()
+        except BlixoError as exc:
+            failure = exc
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+        ) as exc:
+            # A body cut short (ChunkedEncodingError), bad gzip, a reset mid-read...: only the
+            # type name is kept. The exception itself carries the request, API key included.
+            failure = BlixoConnectionError(
+                f"{type(exc).__name__}: no usable response from Blixo", method=method, path=path
+            )
+        if failure is not None:
+            raise failure  # outside the except block: nothing of the request is chained
+        response._content = body  # what the error details and the decoder read
         return self._decode(response, method, path)
+
+    def _read_capped(self, response: requests.Response, method: str, path: str) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_large(response, method, path)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large(response, method, path)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, response: requests.Response, method: str, path: str) -> ProtocolError:
+        return ProtocolError(
+            f"response exceeds {self.max_response_bytes} bytes (decoded); refused",
+            status_code=response.status_code,
+            method=method,
+            path=path,
+        )
 
     def _decode(self, response: requests.Response, method: str, path: str) -> Any:
         status = response.status_code
