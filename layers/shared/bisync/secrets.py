@@ -9,12 +9,14 @@ document is wrong and what was expected there.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 _SECRET_MODEL = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+# An empty secret is no secret: refused when the document is read, not when it is first used.
+Secret = Annotated[SecretStr, Field(min_length=1)]
 
 
 class TenantSecretsError(Exception):
@@ -31,10 +33,10 @@ class IntacctCredentials(BaseModel):
     model_config = _SECRET_MODEL
 
     sender_id: str = Field(min_length=1)
-    sender_password: SecretStr
+    sender_password: Secret
     company_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)
-    user_password: SecretStr
+    user_password: Secret
     entity_id: str | None = None
 
 
@@ -44,9 +46,18 @@ class TenantSecrets(BaseModel):
     model_config = _SECRET_MODEL
 
     intacct: IntacctCredentials
-    blixo_api_key: SecretStr
+    blixo_api_key: Secret
     # The current webhook secret first; during a rotation the previous one follows it.
-    webhook_secrets: list[SecretStr] = Field(min_length=1, max_length=2)
+    webhook_secrets: list[Secret] = Field(min_length=1, max_length=2)
+
+
+# The names a location may show: a key the models do not know is anybody's text, a secret
+# pasted as a key included.
+_KNOWN_FIELDS = frozenset(TenantSecrets.model_fields) | frozenset(IntacctCredentials.model_fields)
+
+
+def _named(part: str | int) -> str:
+    return str(part) if isinstance(part, int) or part in _KNOWN_FIELDS else "<an unknown field>"
 
 
 def tenant_secret_name(prefix: str, tenant_id: str) -> str:
@@ -65,14 +76,18 @@ def parse_tenant_secrets(tenant_id: str, document: str | bytes | dict[str, Any])
         except ValueError:
             # json's message quotes part of the document: say only that it is not JSON.
             problem = "is not a JSON document"
+        except RecursionError:
+            problem = "is not a usable JSON document (nested too deep)"
     if problem is None:
         try:
             secrets = TenantSecrets.model_validate(raw)
         except PydanticValidationError as exc:
             problem = "document is malformed: " + "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['type']}"
+                f"{'.'.join(_named(p) for p in err['loc']) or '(root)'}: {err['type']}"
                 for err in exc.errors()[:10]
             )
+        except RecursionError:
+            problem = "document is malformed: nested too deep"
     # Raised here, outside any except block: no __context__ holding the validation error.
     if secrets is None:
         raise TenantSecretsError(tenant_id, problem or "is malformed")

@@ -5,6 +5,7 @@ queued exactly as Blixo sent it; no secret reaches a log line or an exception.""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -108,12 +109,19 @@ def test_a_lone_surrogate_is_400(acme: Aws, text: str) -> None:
     assert acme.receive(acme.push_queue_url) == []
 
 
+# The characters an SQS message body may hold (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD, and
+# #x10000-#x10FFFF), from SQS's SendMessage reference.
+SQS_BODY = re.compile("[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
 def test_a_verified_event_is_queued_exactly_as_sent(acme: Aws) -> None:
     body = invoice_body().replace('"total":1500.0', '"total":12345678901234567.89')
     body = body.replace('"invoiceNo":"INV-1001"', '"invoiceNo":"INV-\\ud83d\\ude00-\ufffe-\\u0007-é"')
     status, reply = deliver(body)
     assert status == 202, reply
     [message] = acme.receive(acme.push_queue_url)
+    # What reached SendMessage holds only characters real SQS takes (moto takes any).
+    assert SQS_BODY.fullmatch(message["Body"])
     job = PushJob.model_validate_json(message["Body"])
     assert job.event_json == body  # the verified text, byte for byte
     event = job.event()
@@ -125,6 +133,7 @@ def test_a_non_bmp_character_as_a_literal_reaches_the_queue(acme: Aws) -> None:
     body = invoice_body().replace('"invoiceNo":"INV-1001"', '"invoiceNo":"INV-\U0001f600\uffff"')
     assert deliver(body)[0] == 202
     [message] = acme.receive(acme.push_queue_url)
+    assert SQS_BODY.fullmatch(message["Body"])
     assert PushJob.model_validate_json(message["Body"]).event_json == body
 
 
@@ -154,6 +163,23 @@ MALFORMED_DOCUMENTS = [
     {"blixo_api_key": API_KEY, "webhook_secrets": [CURRENT, PREVIOUS], "extra": USER},
     [CURRENT, PREVIOUS, SENDER],
     f'{{"webhook_secrets": ["{CURRENT}"], "blixo_api_key": "{API_KEY}"',  # not JSON at all
+    # A secret pasted as a key: the location must not name it.
+    {"blixo_api_key": API_KEY, "webhook_secrets": [PREVIOUS], CURRENT: SENDER},
+    {"intacct": {USER: "x"}, "blixo_api_key": API_KEY, "webhook_secrets": [CURRENT]},
+    # An empty secret is refused when the document is read (it would verify nothing).
+    {
+        "intacct": {
+            "sender_id": "s",
+            "sender_password": SENDER,
+            "company_id": "c",
+            "user_id": "u",
+            "user_password": USER,
+        },
+        "blixo_api_key": API_KEY,
+        "webhook_secrets": [""],
+    },
+    # Nested past what json can read: a clear error, not a RecursionError.
+    '{"webhook_secrets": ["' + CURRENT + '"], "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
 ]
 
 

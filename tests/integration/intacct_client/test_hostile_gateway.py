@@ -212,6 +212,11 @@ def test_https_is_required_when_the_configured_gateway_is_https() -> None:
         checked_endpoint("http://api.intacct.com/ia/xml/xmlgw.phtml", creds)
     with pytest.raises(UnsafeEndpointError, match="host"):
         checked_endpoint("https://api.intacct.com.evil.test/ia/xml/xmlgw.phtml", creds)
+    # The configured host and port exactly, with userinfo: refused for the userinfo alone.
+    for userinfo in ("user:pw@", "user@", ":@", "api.intacct.com@"):
+        with pytest.raises(UnsafeEndpointError, match="host"):
+            checked_endpoint(f"https://{userinfo}api.intacct.com:443/ia/xml/xmlgw.phtml", creds)
+    assert checked_endpoint("https://api.intacct.com:443/ia/xml/xmlgw.phtml", creds)
 
 
 def cut_short(h: BaseHTTPRequestHandler) -> None:
