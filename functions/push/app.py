@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -44,6 +45,8 @@ _DEADLINE_MARGIN_S = 5.0
 # invocation, at least 1.5 s.
 _RESERVE_SHARE = 0.25
 _MIN_RESERVE_MS = 1500.0
+# A request that got its slot still needs its own time, and the batch its bookkeeping.
+_SLOT_WAIT_RESERVE_S = 15.0
 # The cursor the push records its activity under (bisync.operate.status.PUSH_FLOW): the `flow`
 # of every log line, so one query finds the push side of an object's story.
 FLOW = "push"
@@ -72,6 +75,19 @@ def subject(job: PushJob) -> tuple[str, str | None]:
     return object_type, str(object_id) if object_id else None
 
 
+# The invocation being served: the cached clients' slot waits are bounded by its time left.
+_INVOCATION: dict[str, LambdaContext] = {}
+
+
+def _slot_wait_left() -> float:
+    """How long a request may wait for an Intacct slot now: what the invocation has left,
+    less the time the request itself and the batch's bookkeeping need."""
+    context = _INVOCATION.get("context")
+    if context is None:
+        return math.inf
+    return context.get_remaining_time_in_millis() / 1000 - _SLOT_WAIT_RESERVE_S
+
+
 def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
     secrets = load_tenant_secrets(settings.tenant_id)
     fingerprint = hashlib.sha256(
@@ -95,6 +111,7 @@ def _clients(settings: TenantSettings, remaining_s: float) -> TenantClients:
             ),
             # Short waits: SQS's redelivery is the patient retry, not a Lambda asleep.
             "retry": RetryPolicy(attempts=4, initial=0.25, maximum=2.0),
+            "slot_wait_limit": _slot_wait_left,
         },
     )
     clients.intacct.add_observer(observe_intacct)
@@ -121,6 +138,7 @@ def _sessions(context: LambdaContext) -> Any:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _INVOCATION["context"] = context
     batch = SQSEvent(event)
     messages: list[PushMessage] = []
     failures: list[str] = []

@@ -8,8 +8,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 
+from bisync.intacct import functions as fn
+from bisync.intacct.client import IntacctClient
 from bisync.intacct.limiter import LeaseLimiter, NoSlotError
+from bisync.intacct.retry import RetryPolicy
+from bisync.intacct.session import Credentials
 from bisync.store import ErrorLevel, Mapping, MappingConflictError, Origin, SyncStore
 
 
@@ -186,6 +191,45 @@ def test_the_lease_limiter_waits_boundedly_then_fails_transiently(store: SyncSto
         assert time.monotonic() - started < 2
     with waiter.slot("CO"):
         pass  # free again after release
+
+
+def test_a_slot_wait_never_outlasts_what_the_caller_has_left(store: SyncStore) -> None:
+    holder = LeaseLimiter(store.slots, "acme", 1, lease_seconds=30, max_wait=0.2)
+    left = [0.05]
+    waiter = LeaseLimiter(store.slots, "acme", 1, lease_seconds=30, max_wait=30, wait_limit=lambda: left[0])
+    with holder.slot("CO"):
+        started = time.monotonic()
+        with pytest.raises(NoSlotError, match=r"within 0\.05 s"), waiter.slot("CO"):
+            pass
+        assert time.monotonic() - started < 1  # the caller's 0.05 s, not the limiter's 30 s
+        left[0] = -3.0  # nothing left: no wait at all
+        with pytest.raises(NoSlotError, match=r"within 0 s"), waiter.slot("CO"):
+            pass
+
+
+def test_the_client_does_not_retry_a_slot_it_could_not_get(store: SyncStore) -> None:
+    """Each attempt would wait again: 4 attempts of 20 s outlast a 60 s push function."""
+    holder = LeaseLimiter(store.slots, "acme", 1, lease_seconds=30, max_wait=0.2)
+    waiter = LeaseLimiter(store.slots, "acme", 1, lease_seconds=30, max_wait=0.1)
+    waits: list[float] = []
+    client = IntacctClient(
+        Credentials(
+            sender_id="s",
+            sender_password=SecretStr("x"),
+            company_id="CO",
+            user_id="u",
+            user_password=SecretStr("y"),
+            endpoint_url="http://127.0.0.1:9/unused",
+        ),
+        retry=RetryPolicy(attempts=4, sleep=waits.append),
+        limiter=waiter,
+    )
+    with holder.slot("CO"):
+        started = time.monotonic()
+        with pytest.raises(NoSlotError):
+            client.execute([fn.query("CUSTOMER", ["CUSTOMERID"])])
+        assert time.monotonic() - started < 1
+    assert waits == []  # raised after one wait, never slept on and retried
 
 
 def test_the_lease_limiter_never_exceeds_its_limit_across_limiters(

@@ -93,6 +93,7 @@ class LeaseLimiter:
         *,
         lease_seconds: float,
         max_wait: float = 20.0,
+        wait_limit: Callable[[], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -103,6 +104,8 @@ class LeaseLimiter:
         self._tenant = tenant_id
         self._lease = lease_seconds
         self._max_wait = max_wait
+        # What the caller has left to wait now (a function's remaining time): never beyond it.
+        self._wait_limit = wait_limit
         self._sleep = sleep
         self._clock = clock
         # Threads of this process take slots through one local semaphore first, so they do not
@@ -111,9 +114,12 @@ class LeaseLimiter:
 
     @contextmanager
     def slot(self, company_id: str) -> Iterator[None]:
-        deadline = self._clock() + self._max_wait
-        if not self._local.acquire(timeout=self._max_wait):
-            raise NoSlotError(f"no Intacct slot for tenant {self._tenant} within {self._max_wait:g} s")
+        max_wait = self._max_wait
+        if self._wait_limit is not None:
+            max_wait = max(0.0, min(max_wait, self._wait_limit()))
+        deadline = self._clock() + max_wait
+        if not self._local.acquire(timeout=max_wait):
+            raise NoSlotError(f"no Intacct slot for tenant {self._tenant} within {max_wait:g} s")
         try:
             holder = uuid.uuid4().hex
             delay = 0.02
@@ -122,9 +128,7 @@ class LeaseLimiter:
                 if slot is not None:
                     break
                 if self._clock() + delay > deadline:
-                    raise NoSlotError(
-                        f"no Intacct slot for tenant {self._tenant} within {self._max_wait:g} s"
-                    )
+                    raise NoSlotError(f"no Intacct slot for tenant {self._tenant} within {max_wait:g} s")
                 self._sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
                 delay = min(delay * 2, 0.5)
             try:

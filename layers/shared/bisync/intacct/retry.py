@@ -11,6 +11,7 @@ from typing import Any
 from tenacity import RetryCallState
 
 from bisync.intacct.errors import IntacctError, RateLimitError
+from bisync.intacct.limiter import NoSlotError
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class RetryPolicy:
 
 
 def retryable(exc: BaseException) -> bool:
-    return isinstance(exc, IntacctError) and exc.retryable
+    # No slot is not retried here: the wait for one was the retry, and waiting again per
+    # attempt would outlast the function (the message fails as transient; SQS retries it).
+    return isinstance(exc, IntacctError) and exc.retryable and not isinstance(exc, NoSlotError)
 
 
 def retry_after(headers: Any) -> float | None:

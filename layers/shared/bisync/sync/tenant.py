@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ def intacct_client(
     retry: RetryPolicy | None = None,
     deadline_seconds: float | None = None,
     slot_wait_seconds: float = 20.0,
+    slot_wait_limit: Callable[[], float] | None = None,
 ) -> IntacctClient:
     deadline = deadline_seconds or config.intacct_request_deadline_seconds
     timeouts = Timeouts(
@@ -58,6 +60,7 @@ def intacct_client(
         settings.intacct_concurrency,
         lease_seconds=deadline + LEASE_MARGIN_SECONDS,
         max_wait=slot_wait_seconds,
+        wait_limit=slot_wait_limit,
     )
     return IntacctClient(credentials, transport=transport, retry=retry, limiter=limiter, timeouts=timeouts)
 
