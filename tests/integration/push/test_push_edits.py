@@ -66,3 +66,94 @@ def test_a_payment_edited_back_to_its_first_amount_is_posted_anew_each_time(worl
     assert world.blixo.invoices.get(invoice.id).balance == Decimal("60.00")
     assert world.aws.store.errors.list(TENANT) == []
     world.assert_ledgers_agree()
+
+
+def fee_invoices(world: World) -> list[tuple[str, Decimal, Decimal, str]]:
+    return [
+        (r["RECORDID"], Decimal(r["TOTALENTERED"]), Decimal(r["TOTALDUE"]), r.get("STATE", ""))
+        for r in world.dump("ARINVOICE")
+        if str(r.get("RECORDID", "")).startswith("CF-")
+    ]
+
+
+def customer_due(world: World, number: str) -> Decimal:
+    return Decimal(intacct_customer(world, number)["TOTALDUE"])
+
+
+def pay_with_fee(world: World, number: str) -> tuple[str, str, str]:
+    customer = world.customer(f"Fee {number}", customerNo=number)
+    invoice = world.invoice(customer.id, "200.00")
+    payment = world.pay(
+        customer.id,
+        "103.00",
+        {"type": "invoice", "invoiceId": invoice.id, "amount": "100.00"},
+        {"type": "convenience_fee", "amount": "3.00"},
+        method="credit_card",
+    )
+    assert world.pump() == []
+    assert [(n, total, due) for n, total, due, _ in fee_invoices(world)] == [
+        (f"CF-{payment.id}", Decimal("3"), Decimal("0"))
+    ]
+    return customer.id, invoice.id, payment.id
+
+
+def test_a_fee_removed_by_a_payment_edit_reverses_its_fee_invoice(world: World) -> None:
+    _customer, invoice, payment = pay_with_fee(world, "FEE-1")
+    applied = [{"type": "invoice", "invoiceId": invoice, "amount": "100.00"}]
+    world.blixo.payments.update(
+        payment, {"amount": "100.00", "appliedTo": applied}, idempotency_key=world.key("e")
+    )
+    assert world.pump() == []
+    # The fee invoice is reversed (nothing left to owe on it), the invoice is paid 100 as before.
+    assert [(n, due, state) for n, _total, due, state in fee_invoices(world)] == [
+        (f"CF-{payment}", Decimal("0"), "Reversed"),
+        (f"CF-{payment}", Decimal("0"), "Reversal"),
+    ]
+    assert customer_due(world, "FEE-1") == Decimal("100")
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()
+
+
+def test_a_fee_changed_by_a_payment_edit_is_a_new_fee_invoice(world: World) -> None:
+    _customer, invoice, payment = pay_with_fee(world, "FEE-2")
+    applied = [
+        {"type": "invoice", "invoiceId": invoice, "amount": "100.00"},
+        {"type": "convenience_fee", "amount": "5.00"},
+    ]
+    world.blixo.payments.update(
+        payment, {"amount": "105.00", "appliedTo": applied}, idempotency_key=world.key("e")
+    )
+    assert world.pump() == []
+    assert [(n, total, due) for n, total, due, state in fee_invoices(world) if state != "Reversal"] == [
+        (f"CF-{payment}", Decimal("3"), Decimal("0")),  # reversed
+        (f"CF-{payment}-2", Decimal("5"), Decimal("0")),  # the new fee, paid by the new payment
+    ]
+    link = world.mapping("invoice", invoice)
+    assert link is not None
+    assert Decimal(world.ar_invoice(link.intacct_key)["TOTALDUE"]) == Decimal("100")
+    assert customer_due(world, "FEE-2") == Decimal("100")
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()
+
+
+def test_with_the_fee_flow_off_a_payment_is_posted_without_its_fee(world: World) -> None:
+    flows = world.settings.flows.model_copy(update={"push_convenience_fees": False})
+    world.aws.store.put_tenant(world.settings.model_copy(update={"flows": flows}))
+    customer = world.customer("No Fee Flow", customerNo="NFF-1")
+    invoice = world.invoice(customer.id, "100.00")
+    payment = world.pay(
+        customer.id,
+        "103.00",
+        {"type": "invoice", "invoiceId": invoice.id, "amount": "100.00"},
+        {"type": "convenience_fee", "amount": "3.00"},
+        method="credit_card",
+    )
+    assert world.pump() == []
+    assert fee_invoices(world) == []
+    link = world.mapping("payment", payment.id)
+    assert link is not None
+    [posted] = [p for p in world.dump("ARPYMT") if p["RECORDNO"] == link.intacct_key]
+    assert Decimal(posted["TOTALENTERED"]) == Decimal("100")
+    assert customer_due(world, "NFF-1") == Decimal("0")
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()

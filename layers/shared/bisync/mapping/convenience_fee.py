@@ -12,8 +12,11 @@ from bisync.settings import TenantSettings
 FEE_INVOICE_PREFIX = "CF-"
 
 
-def fee_invoice_number(payment: Payment) -> str:
-    return f"{FEE_INVOICE_PREFIX}{payment.id}"
+def fee_invoice_number(payment: Payment, version: int = 1) -> str:
+    """CF-<paymentId>; a fee changed by an edit is a new invoice, CF-<paymentId>-<version>
+    (the first one was reversed and keeps its number)."""
+    base = f"{FEE_INVOICE_PREFIX}{payment.id}"
+    return base if version <= 1 else f"{base}-{version}"
 
 
 def is_fee_invoice_number(number: str | None) -> bool:
@@ -21,7 +24,9 @@ def is_fee_invoice_number(number: str | None) -> bool:
     return bool(number) and str(number).startswith(FEE_INVOICE_PREFIX)
 
 
-def to_intacct(settings: TenantSettings, payment: Payment, customer_id: str) -> InvoiceInput:
+def to_intacct(
+    settings: TenantSettings, payment: Payment, customer_id: str, version: int = 1
+) -> InvoiceInput:
     fee = payment.convenience_fee
     if fee <= 0:
         raise MappingError("the payment carries no convenience fee")
@@ -32,9 +37,9 @@ def to_intacct(settings: TenantSettings, payment: Payment, customer_id: str) -> 
         customerid=customer_id,
         datecreated=day,
         datedue=day,
-        invoiceno=fee_invoice_number(payment),
+        invoiceno=fee_invoice_number(payment, version),
         description=f"Convenience fee of Blixo payment {payment.id}",
-        externalid=fee_invoice_number(payment)[:100],
+        externalid=fee_invoice_number(payment, version)[:100],
         currency=currency,
         exchratetype=settings.exchange_rate_type if currency else None,
         lines=(

@@ -110,18 +110,23 @@ def plan(
             raise MappingError(f"invoice {app.invoice_id} is not in Intacct")
         applications.append(PaymentApplicationInput(invoicekey=key, amount=app.amount))
     fee = payment.convenience_fee
-    if fee > 0:
+    # With the fee flow off, the fee is not Intacct's to know: the payment is posted without
+    # it, so what it pays on each invoice (and the customer's balance) still matches Blixo.
+    amount = payment.amount
+    if fee > 0 and not settings.flows.push_convenience_fees:
+        amount -= fee
+    elif fee > 0:
         if fee_invoice_key is None:
             raise MappingError("the convenience-fee invoice is not in Intacct")
         applications.append(PaymentApplicationInput(invoicekey=fee_invoice_key, amount=fee))
     applied = sum((a.amount for a in applications), ZERO)
-    if applied > payment.amount:
-        raise MappingError(f"applications ({applied}) exceed the payment amount ({payment.amount})")
+    if applied > amount:
+        raise MappingError(f"applications ({applied}) exceed the payment amount ({amount})")
     cash = None
-    if payment.amount > 0:
+    if amount > 0:
         cash = ArPaymentInput(
             customerid=customer_id,
-            paymentamount=payment.amount,
+            paymentamount=amount,
             datereceived=received,
             paymentmethod=METHODS[method],
             bankaccountid=bank,
@@ -130,10 +135,10 @@ def plan(
             currency=currency,
             exchratetype=settings.exchange_rate_type if currency else None,
             overpaylocid=(accounts.overpayment_location_id or accounts.location_id or settings.entity_id)
-            if payment.amount > applied
+            if amount > applied
             else None,
             overpaydeptid=(accounts.overpayment_department_id or accounts.department_id)
-            if payment.amount > applied
+            if amount > applied
             else None,
             applications=tuple(applications),
         )

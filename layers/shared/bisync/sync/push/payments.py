@@ -41,6 +41,7 @@ FEE_OBJECT = "convenience_fee"
 CREDITS = "credits"
 FEE = "fee_invoice"
 STATE_REVERSED = "reversed"
+FEE_VERSION = "version"  # on the fee mapping: which CF- invoice is the current one
 
 
 def push_payment(
@@ -64,7 +65,10 @@ def push_payment(
         return PushResult(PushStatus.UNCHANGED, OBJECT, payment.id, linked.intacct_key)
     if linked is not None and not linked.state.get(STATE_REVERSED):
         # Posted payments cannot change in Intacct: reverse what was posted, then post anew.
-        yield from _reverse(ctx, payment, linked, event_date, f"change-{linked.hash[:12]}", fee=False)
+        # The fee invoice goes too when the fee changed (it is posted anew, or not at all).
+        fee_link = ctx.mappings.by_blixo(ctx.tenant_id, FEE_OBJECT, payment.id)
+        fee_changed = fee_link is not None and fee_link.hash != str(payment.convenience_fee)
+        yield from _reverse(ctx, payment, linked, event_date, f"change-{linked.hash[:12]}", fee=fee_changed)
 
     customer_id = yield from ensure_customer(ctx, payment.customer_id)
     invoice_keys: dict[str, str] = {}
@@ -193,14 +197,17 @@ def _refuse_unsendable(functions: list[fn.Function]) -> None:
 
 
 def _fee_invoice(ctx: PushContext, payment: Payment, customer_id: str) -> Generator[Step, list[Outcome], str]:
-    """The CF-<paymentId> invoice: its controlid depends on the payment id only, so any number
-    of retries and redeliveries post it once."""
+    """The CF-<paymentId> invoice: its controlid depends on the payment id (and the fee's
+    version) only, so any number of retries and redeliveries post it once. A fee changed by an
+    edit reversed the last one: the next version is posted."""
     linked = ctx.mappings.by_blixo(ctx.tenant_id, FEE_OBJECT, payment.id)
     if linked is not None and not linked.state.get(STATE_REVERSED):
         return linked.intacct_key
-    values = convenience_fee.to_intacct(ctx.settings, payment, customer_id)
+    version = int(linked.state.get(FEE_VERSION, "1")) + 1 if linked is not None else 1
+    values = convenience_fee.to_intacct(ctx.settings, payment, customer_id, version)
+    action = "create" if version == 1 else f"create-v{version}"
     outcome = yield from run_one(
-        fn.create_invoice(values, controlid=controlid(ctx.tenant_id, FEE_OBJECT, payment.id, "create"))
+        fn.create_invoice(values, controlid=controlid(ctx.tenant_id, FEE_OBJECT, payment.id, action))
     )
     key = key_of(outcome, "convenience-fee invoice")
     fee_mapping = Mapping(
@@ -210,6 +217,7 @@ def _fee_invoice(ctx: PushContext, payment: Payment, customer_id: str) -> Genera
         intacct_key=key,
         origin=Origin.BLIXO,
         hash=str(payment.convenience_fee),
+        state={FEE_VERSION: str(version)},
     )
     if linked is None:
         ctx.mappings.link(fee_mapping)
@@ -243,13 +251,14 @@ def _reverse(
             fn.reverse_invoice(
                 fee_key,
                 day,
-                controlid=controlid(ctx.tenant_id, FEE_OBJECT, payment.id, "reverse"),
+                # Per fee invoice: a fee changed twice reverses two different invoices.
+                controlid=controlid(ctx.tenant_id, FEE_OBJECT, payment.id, f"reverse-{fee_key}"),
                 description=f"Convenience fee of voided Blixo payment {payment.id}",
             )
         )
         fee_link = ctx.mappings.by_blixo(ctx.tenant_id, FEE_OBJECT, payment.id)
         if fee_link is not None:
-            ctx.mappings.save(fee_link.model_copy(update={"state": {STATE_REVERSED: "1"}}))
+            ctx.mappings.save(fee_link.model_copy(update={"state": {**fee_link.state, STATE_REVERSED: "1"}}))
 
 
 __all__ = ["FEE_OBJECT", "OBJECT", "push_payment"]
