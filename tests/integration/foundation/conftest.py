@@ -255,7 +255,7 @@ def serialized_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    for name in ("update_item", "put_item", "get_item", "query"):
+    for name in ("update_item", "put_item", "delete_item", "get_item", "query"):
         monkeypatch.setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name), lock))
 
 

@@ -33,6 +33,7 @@ from tests.integration.foundation.conftest import (  # noqa: F401 - fixtures
     aws_env,
     load_handler,
     secretsmanager,
+    serialized_dynamodb,
     sqs,
     table,
 )

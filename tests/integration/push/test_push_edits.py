@@ -157,3 +157,34 @@ def test_with_the_fee_flow_off_a_payment_is_posted_without_its_fee(world: World)
     assert customer_due(world, "NFF-1") == Decimal("0")
     assert world.aws.store.errors.list(TENANT) == []
     world.assert_ledgers_agree()
+
+
+def test_an_unpaid_invoice_moved_to_another_customer_moves_in_intacct(world: World) -> None:
+    first = world.customer("Cust A", customerNo="MOV-A")
+    second = world.customer("Cust B", customerNo="MOV-B")
+    invoice = world.invoice(first.id, "55.00")
+    assert world.pump() == []
+    world.blixo.invoices.update(invoice.id, {"customerId": second.id}, idempotency_key=world.key("move"))
+    assert world.pump() == []
+    link = world.mapping("invoice", invoice.id)
+    assert link is not None
+    assert world.ar_invoice(link.intacct_key)["CUSTOMERID"] == "MOV-B"
+    assert (customer_due(world, "MOV-A"), customer_due(world, "MOV-B")) == (Decimal("0"), Decimal("55"))
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()
+
+
+def test_an_unpaid_invoice_changed_to_another_currency_and_back_follows(world: World) -> None:
+    customer = world.customer("Cur A", customerNo="CUR-A")
+    invoice = world.invoice(customer.id, "55.00")
+    assert world.pump() == []
+    link = world.mapping("invoice", invoice.id)
+    assert link is not None
+    seen = []
+    for currency in ("EUR", "USD"):
+        world.blixo.invoices.update(invoice.id, {"currency": currency}, idempotency_key=world.key("cur"))
+        assert world.pump() == []
+        [row] = [r for r in world.dump("ARINVOICE") if str(r["RECORDNO"]) == link.intacct_key]
+        seen.append(row["CURRENCY"])
+    assert seen == ["EUR", "USD"]
+    assert world.aws.store.errors.list(TENANT) == []

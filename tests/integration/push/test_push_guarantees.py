@@ -244,7 +244,10 @@ def test_invoices_side_by_side_whose_customer_event_was_lost_create_it_once(worl
     world.assert_ledgers_agree()
 
 
-def test_two_push_workers_and_a_pull_never_exceed_the_tenant_concurrency(world: World) -> None:
+def test_two_push_workers_and_a_pull_never_exceed_the_tenant_concurrency(
+    world: World, serialized_dynamodb: None
+) -> None:
+    # serialized_dynamodb: the slots' conditional writes are atomic in DynamoDB, not in moto.
     world.intacct_admin("config", {"concurrency_limit": 10})
     world.intacct_admin("faults", {"latency_ms": 40})
     customers = [world.customer(f"Par {i}", customerNo=f"PAR-{i}") for i in range(8)]

@@ -100,11 +100,18 @@ def to_intacct(settings: TenantSettings, invoice: Invoice, customer_id: str) -> 
 
 
 def to_update(
-    settings: TenantSettings, invoice: Invoice, key: str, existing_lines: int, *, amounts: bool
+    settings: TenantSettings,
+    invoice: Invoice,
+    key: str,
+    existing_lines: int,
+    *,
+    amounts: bool,
+    customer_id: str | None = None,
 ) -> InvoiceUpdateInput:
     """update_invoice for an edit. With `amounts` the lines change too: existing lines are
     rewritten by number, extra ones added, surplus ones set to zero (Intacct's update cannot
-    delete a line); without, only fields that do not touch the GL change."""
+    delete a line), and the customer and currency are named (they may have changed); without,
+    only fields that do not touch the GL change."""
     lines: tuple[InvoiceLineUpdate, ...] = ()
     if amounts:
         new = lines_of(settings, invoice)
@@ -126,8 +133,15 @@ def to_update(
             for n in range(len(new) + 1, existing_lines + 1)
         ]
         lines = tuple(updates)
+    # The currency is named whenever the amounts are: a return to the base currency too.
+    currency = (
+        (transaction_currency(settings, invoice.currency) or settings.base_currency) if amounts else None
+    )
     return InvoiceUpdateInput(
         key=key,
+        customerid=customer_id if amounts else None,
+        currency=currency,
+        exchratetype=settings.exchange_rate_type if currency else None,
         datecreated=invoice_date(invoice) if amounts else None,
         datedue=invoice.due_date,
         termname=term_of(settings, invoice.payment_terms),

@@ -107,12 +107,16 @@ class InvoiceLineUpdate(Input):
 
 class InvoiceUpdateInput(Input):
     key: str  # ARINVOICE RECORDNO
+    # The customer and currency may change only while nothing is applied (with the lines).
+    customerid: str | None = None
     datecreated: date | None = None
     datedue: date | None = None
     termname: str | None = None
     invoiceno: str | None = None
     ponumber: str | None = None
     description: str | None = None
+    currency: str | None = None
+    exchratetype: str | None = None
     lines: tuple[InvoiceLineUpdate, ...] = ()
 
 
@@ -127,12 +131,15 @@ def update_invoice(invoice: InvoiceUpdateInput, *, controlid: str) -> Function:
     ]
     payload: Payload = {
         "@key": invoice.key,
+        "customerid": invoice.customerid,
         "datecreated": split_date(invoice.datecreated) if invoice.datecreated else None,
         "datedue": split_date(invoice.datedue) if invoice.datedue else None,
         "termname": invoice.termname,
         "invoiceno": invoice.invoiceno,
         "ponumber": invoice.ponumber,
         "description": invoice.description,
+        "currency": invoice.currency,
+        "exchratetype": invoice.exchratetype if invoice.currency else None,
         "updateinvoiceitems": (
             {"updatelineitem": changes or None, "lineitem": adds or None} if invoice.lines else None
         ),

@@ -99,11 +99,11 @@ def push_invoice(
             )
         )
         return PushResult(PushStatus.CREATED, OBJECT, invoice.id, key)
-    return (yield from _edit(ctx, invoice, linked, digest))
+    return (yield from _edit(ctx, invoice, linked, digest, customer_id))
 
 
 def _edit(
-    ctx: PushContext, invoice: Invoice, linked: Mapping, digest: str
+    ctx: PushContext, invoice: Invoice, linked: Mapping, digest: str, customer_id: str
 ) -> Generator[Step, list[Outcome], PushResult]:
     amounts = mapping.amounts_hash(ctx.settings, invoice)
     amounts_changed = linked.state.get(STATE_AMOUNTS) != amounts
@@ -129,7 +129,9 @@ def _edit(
             )
     with_lines = amounts_changed and warning is None
     existing = int(linked.state.get(STATE_LINES, "0") or 0)
-    update = mapping.to_update(ctx.settings, invoice, linked.intacct_key, existing, amounts=with_lines)
+    update = mapping.to_update(
+        ctx.settings, invoice, linked.intacct_key, existing, amounts=with_lines, customer_id=customer_id
+    )
     outcomes = yield [
         fn.update_invoice(
             update,
