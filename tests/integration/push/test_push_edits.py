@@ -4,8 +4,10 @@ posted and posts it anew, its convenience fee included."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from bisync.intacct import functions as fn
 from tests.integration.push.conftest import TENANT, World
 
 
@@ -188,3 +190,64 @@ def test_an_unpaid_invoice_changed_to_another_currency_and_back_follows(world: W
         seen.append(row["CURRENCY"])
     assert seen == ["EUR", "USD"]
     assert world.aws.store.errors.list(TENANT) == []
+
+
+def test_a_lost_response_finds_this_customers_invoice_not_anothers_of_the_same_number(world: World) -> None:
+    native = fn.CustomerInput(customer_id="NAT-1", name="Native")
+    world.intacct.run(fn.create_customer(native, controlid="nat-c"))
+    line = fn.InvoiceLineInput(glaccountno="4000", amount=Decimal("5"), locationid="E100")
+    other = fn.InvoiceInput(
+        customerid="NAT-1",
+        datecreated=dt.date(2026, 5, 1),
+        datedue=dt.date(2026, 6, 1),
+        invoiceno="INV-00001",
+        lines=(line,),
+    )
+    world.intacct.run(fn.create_invoice(other, controlid="nat-i"))
+    customer = world.customer("Collide", customerNo="COL-1")
+    assert world.pump() == []
+    invoice = world.invoice(customer.id, "40.00")
+    assert invoice.invoice_no == "INV-00001"  # the same number, another customer's in Intacct
+    world.intacct_admin("faults", {"rate_lost_response": 1, "seed": 7})
+    world.pump()
+    world.intacct_admin("faults", {"clear": True})
+    assert world.pump() == []
+    link = world.mapping("invoice", invoice.id)
+    assert link is not None
+    ours = [r for r in world.dump("ARINVOICE") if r["CUSTOMERID"] == "COL-1"]
+    assert [r["RECORDNO"] for r in ours] == [link.intacct_key]  # one, and linked
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()
+
+
+def test_a_lost_response_on_a_re_post_links_the_new_payment_and_a_void_then_clears_it(world: World) -> None:
+    customer = world.customer("Repost", customerNo="REP-1")
+    invoice = world.invoice(customer.id, "100.00")
+    payment = world.pay(
+        customer.id,
+        "40.00",
+        {"type": "invoice", "invoiceId": invoice.id, "amount": "40.00"},
+        reference="CHK-77",
+    )
+    assert world.pump() == []
+    applied = [{"type": "invoice", "invoiceId": invoice.id, "amount": "60.00"}]
+    world.blixo.payments.update(
+        payment.id, {"amount": "60.00", "appliedTo": applied}, idempotency_key=world.key("e")
+    )
+    world.intacct_admin("faults", {"rate_lost_response": 1, "seed": 7})
+    world.pump()
+    world.intacct_admin("faults", {"clear": True})
+    assert world.pump() == []
+    link = world.mapping("payment", payment.id)
+    assert link is not None
+    live = [p for p in world.dump("ARPYMT") if p.get("DOCNUMBER") == "CHK-77" and p["STATE"] != "V"]
+    assert [(p["RECORDNO"], Decimal(p["TOTALENTERED"])) for p in live] == [(link.intacct_key, Decimal("60"))]
+    world.assert_ledgers_agree()
+    world.blixo.payments.void(payment.id, idempotency_key=world.key("v"))
+    assert world.pump() == []
+    assert [p for p in world.dump("ARPYMT") if p.get("DOCNUMBER") == "CHK-77" and p["STATE"] != "V"] == []
+    invoice_link = world.mapping("invoice", invoice.id)
+    assert invoice_link is not None
+    assert Decimal(world.ar_invoice(invoice_link.intacct_key)["TOTALDUE"]) == Decimal("100")
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()

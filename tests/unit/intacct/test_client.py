@@ -187,11 +187,16 @@ class Ledger:
                 self.invoices[cid] = {
                     "RECORDNO": str(self.next_key),
                     "RECORDID": body.findtext("invoiceno") or "",
+                    "CUSTOMERID": body.findtext("customerid") or "",
                 }
                 results.append(result_xml(name, cid, key=str(self.next_key)))
             elif name == "query":
-                wanted = body.findtext("filter/equalto/value")
-                rows = [r for r in self.invoices.values() if r["RECORDID"] == wanted]
+                # Every equalto of the filter (alone, or under <and>) must hold.
+                wanted = {
+                    el.findtext("field") or "": el.findtext("value") or "" for el in body.iter("equalto")
+                }
+                assert wanted, "a lookup names what it looks for"
+                rows = [r for r in self.invoices.values() if all(r.get(k) == v for k, v in wanted.items())]
                 data = records_xml("ARINVOICE", [{"RECORDNO": r["RECORDNO"]} for r in rows])
                 results.append(result_xml(name, cid, data=data))
         if self.lose:

@@ -70,7 +70,8 @@ def test_create_invoice_order_dates_and_rounding() -> None:
     assert tags(lines[0]) == ["glaccountno", "amount", "memo", "locationid"]
     assert [ln.findtext("amount") for ln in lines] == ["10.01", "-2.00"]
     assert f.is_write
-    assert f.lookup == fn.Lookup("ARINVOICE", (("RECORDID", "INV-1"),))
+    # The number and the customer: numbers are unique per customer only.
+    assert f.lookup == fn.Lookup("ARINVOICE", (("RECORDID", "INV-1"), ("CUSTOMERID", "C-1")))
 
 
 def test_create_invoice_needs_lines_and_due_date_or_terms() -> None:

@@ -56,7 +56,9 @@ def create_aradjustment(adjustment: AdjustmentInput, *, controlid: str) -> Funct
     }
     lookup = None
     if adjustment.adjustmentno:
-        lookup = Lookup("ARADJUSTMENT", (("RECORDID", adjustment.adjustmentno),))
+        lookup = Lookup(
+            "ARADJUSTMENT", (("RECORDID", adjustment.adjustmentno), ("CUSTOMERID", adjustment.customerid))
+        )
     return write("create_aradjustment", controlid, payload, lookup)
 
 

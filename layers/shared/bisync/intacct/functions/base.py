@@ -25,9 +25,13 @@ class Lookup:
 
     object: str
     equals: tuple[tuple[str, str], ...]
+    # Values the record cannot have: a reversed payment (STATE V) keeps its reference, and so
+    # does its Reversal, so neither is the one a re-post just made.
+    excluding: tuple[tuple[str, str], ...] = ()
 
     def to_filter(self) -> Filter:
-        return F.and_(*(F.eq(k, v) for k, v in self.equals))
+        parts = [F.eq(k, v) for k, v in self.equals] + [F.ne(k, v) for k, v in self.excluding]
+        return F.and_(*parts)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ def create_invoice(invoice: InvoiceInput, *, controlid: str) -> Function:
     }
     lookup = None
     if invoice.invoiceno:
-        lookup = Lookup("ARINVOICE", (("RECORDID", invoice.invoiceno),))
+        # The number alone may be another customer's invoice (numbers are unique per customer).
+        lookup = Lookup("ARINVOICE", (("RECORDID", invoice.invoiceno), ("CUSTOMERID", invoice.customerid)))
     return write("create_invoice", controlid, payload, lookup)
 
 

@@ -10,6 +10,9 @@ from bisync.intacct.functions.base import DEFAULT_RATE_TYPE, Function, Input, Lo
 from bisync.intacct.functions.generic import create
 from bisync.intacct.xml import Payload, split_date
 
+# A reversed payment and its Reversal keep the reference: never the record a write just made.
+_REVERSED = (("STATE", "V"),)
+
 
 class ArPaymentDetailInput(Input):
     invoice_key: str  # ARINVOICE RECORDNO
@@ -64,9 +67,17 @@ def create_arpymt(payment: ArPymtInput, *, controlid: str) -> Function:
     }
     lookup = None
     if payment.doc_number:
-        lookup = Lookup("ARPYMT", (("CUSTOMERID", payment.customer_id), ("DOCNUMBER", payment.doc_number)))
+        lookup = Lookup(
+            "ARPYMT",
+            (("CUSTOMERID", payment.customer_id), ("DOCNUMBER", payment.doc_number)),
+            excluding=_REVERSED,
+        )
     elif payment.description:
-        lookup = Lookup("ARPYMT", (("CUSTOMERID", payment.customer_id), ("DESCRIPTION", payment.description)))
+        lookup = Lookup(
+            "ARPYMT",
+            (("CUSTOMERID", payment.customer_id), ("DESCRIPTION", payment.description)),
+            excluding=_REVERSED,
+        )
     return create("ARPYMT", values, controlid=controlid, lookup=lookup)
 
 
@@ -119,7 +130,9 @@ def create_arpayment(payment: ArPaymentInput, *, controlid: str) -> Function:
     }
     lookup = None
     if payment.refid:
-        lookup = Lookup("ARPYMT", (("CUSTOMERID", payment.customerid), ("DOCNUMBER", payment.refid)))
+        lookup = Lookup(
+            "ARPYMT", (("CUSTOMERID", payment.customerid), ("DOCNUMBER", payment.refid)), excluding=_REVERSED
+        )
     return write("create_arpayment", controlid, payload, lookup)
 
 
