@@ -31,6 +31,7 @@ HTTP_STATUS: dict[IntakeStatus, int] = {
     IntakeStatus.QUEUED: 202,
     IntakeStatus.IGNORED: 200,
     IntakeStatus.TENANT_DISABLED: 200,
+    IntakeStatus.REPLAYED: 200,
     IntakeStatus.TOO_LARGE: 413,
     IntakeStatus.UNKNOWN_TENANT: 404,
     IntakeStatus.UNSIGNED: 401,
@@ -44,6 +45,8 @@ METRIC_NAME: dict[IntakeStatus, str] = {
     IntakeStatus.IGNORED: "WebhookEventsIgnored",
     # A verified event for a disabled tenant: acknowledged (Blixo stops retrying), not queued.
     IntakeStatus.TENANT_DISABLED: "WebhookIgnoredTenantDisabled",
+    # A verified event whose id was queued before (a replay past SQS's deduplication window).
+    IntakeStatus.REPLAYED: "WebhookReplaysIgnored",
     IntakeStatus.TOO_LARGE: "WebhookRejectedTooLarge",
     IntakeStatus.UNKNOWN_TENANT: "WebhookRejectedUnknownTenant",
     IntakeStatus.UNSIGNED: "WebhookRejectedSignature",
@@ -72,7 +75,7 @@ def http_reply(result: IntakeResult) -> tuple[int, dict[str, Any]]:
         if result.status is IntakeStatus.IGNORED:
             body["type"] = result.event_type
         return status, body
-    if result.status is IntakeStatus.TENANT_DISABLED:
+    if result.status in (IntakeStatus.TENANT_DISABLED, IntakeStatus.REPLAYED):
         return status, {"status": result.status.value, "eventId": result.event_id, "message": result.message}
     if result.status is IntakeStatus.SECRET_UNAVAILABLE:
         # The detail (which secret, why) is for our logs, not for the caller.
@@ -89,11 +92,13 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
     logger.append_keys(tenant_id=tenant_id, flow=FLOW)
+    store = sync_store()
     result = receive_webhook(
         tenant_id,
         body,
         event.headers.get(api.SIGNATURE_HEADER),
-        tenants=sync_store(),
+        tenants=store,
+        deliveries=store.deliveries,
         webhook_secrets=lambda t: load_tenant_secrets(t).webhook_secrets,
         queue=SqsQueue(config.push_queue_url),
         max_body_bytes=config.webhook_max_body_bytes,
@@ -108,7 +113,12 @@ def lambda_handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[
         "event_type": result.event_type,
         "reply": reply,
     }
-    if result.status in (IntakeStatus.QUEUED, IntakeStatus.IGNORED, IntakeStatus.TENANT_DISABLED):
+    if result.status in (
+        IntakeStatus.QUEUED,
+        IntakeStatus.IGNORED,
+        IntakeStatus.TENANT_DISABLED,
+        IntakeStatus.REPLAYED,
+    ):
         # Verified (signed, valid JSON): its ids may be logged; an unverified body never is.
         extra |= event_subject(result.event_type, body)
     if result.status is IntakeStatus.SECRET_UNAVAILABLE:

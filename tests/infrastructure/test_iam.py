@@ -287,7 +287,13 @@ def function_grants(expanded: Template, function_id: str) -> set[Grant]:
 # --- what each function needs, from its code ----------------------------------------------------
 STORE_DIR = ROOT / "layers" / "shared" / "bisync" / "store"
 # The table's classes and how a handler reaches each (SyncStore's properties).
-STORE_CLASSES = {"SyncStore": "", "ErrorStore": "errors.", "MappingStore": "mappings.", "SlotStore": "slots."}
+STORE_CLASSES = {
+    "SyncStore": "",
+    "ErrorStore": "errors.",
+    "MappingStore": "mappings.",
+    "SlotStore": "slots.",
+    "DeliveryStore": "deliveries.",
+}
 TABLE_CALLS = {
     "get_item": "dynamodb:GetItem",
     "put_item": "dynamodb:PutItem",
@@ -377,7 +383,10 @@ INTACCT_SLOTS = frozenset({"slots.try_acquire", "slots.release"})  # every Intac
 NEEDS = {
     # sync.intake.receive_webhook: the tenant's settings; the webhook secret; the push queue.
     "WebhookFunction": Needs(
-        "webhook", store=frozenset({"get_tenant"}), secrets=True, sends=frozenset({"PushQueue"})
+        "webhook",
+        store=frozenset({"get_tenant", "deliveries.seen", "deliveries.remember"}),
+        secrets=True,
+        sends=frozenset({"PushQueue"}),
     ),
     # sync.push: mappings read and written, errors opened and cleared, activity recorded.
     "PushFunction": Needs(
@@ -529,12 +538,16 @@ def test_least_privilege_check_detects_an_extra_grant() -> None:
     expanded = copy.deepcopy(expanded_template())
     policy = expanded["Resources"]["WebhookFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     policy["Statement"].append(
-        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["SyncTable", "Arn"]}}
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:DeleteItem"],
+            "Resource": {"Fn::GetAtt": ["SyncTable", "Arn"]},
+        }
     )
     extra = function_grants(expanded, "WebhookFunction") - needed_grants(
         NEEDS["WebhookFunction"], store_method_actions()
     )
-    assert extra == {("dynamodb:PutItem", "SyncTable")}
+    assert extra == {("dynamodb:DeleteItem", "SyncTable")}
 
 
 def test_least_privilege_check_detects_a_missing_grant() -> None:

@@ -1,12 +1,12 @@
 """A genuine webhook replayed hours later, past SQS's five-minute deduplication window.
 
-Blixo signs no timestamp, and the intake's only dedupe on the event id is the FIFO queue's
-MessageDeduplicationId: a replay verifies again and is queued again (see
-test_webhook_intake.py). What keeps it from being written twice is the push: the mapping of
-each synced object holds the hash of its last synced canonical form, so an event whose object
-did not change is done without a request to Intacct. This test holds that guarantee where it
-lives: real signed deliveries from the Blixo sandbox, the webhook and push Lambdas in process
-on moto, the Intacct sandbox behind them."""
+Blixo signs no timestamp, so a replay verifies again. Two guards stand behind each other:
+the intake remembers every event id it queued and answers a replay 200 without queueing it;
+and should the same job reach the queue again all the same (an operator's DLQ replay, or past
+the intake's 30-day window), the push writes nothing twice: each mapping holds the hash of its
+object's last synced form, so an unchanged object is done without a request to Intacct. Real
+signed deliveries from the Blixo sandbox, the webhook and push Lambdas in process on moto, the
+Intacct sandbox behind them."""
 
 from __future__ import annotations
 
@@ -77,15 +77,20 @@ def test_a_replay_hours_later_writes_nothing_twice_in_intacct(
     for job in delivered:
         event = webhook_event(tenant_id=TENANT, body=job.event_json, secret=HOOK_SECRET)
         response = webhook.lambda_handler(event, LambdaContext())
-        assert (response["statusCode"], json.loads(response["body"])) == (
-            202,
-            {"status": "queued", "eventId": job.event_id},
+        assert response["statusCode"] == 200
+        assert json.loads(response["body"])["status"] == "replayed"
+    assert peek(world) == []  # the intake's guard: none queued again
+    # The same jobs sent to the queue all the same (as a DLQ replay with a new dedup id does).
+    for job in delivered:
+        message = job.to_message()
+        sqs().send_message(
+            QueueUrl=world.aws.push_queue_url,
+            MessageBody=message.body,
+            MessageGroupId=message.group_id,
+            MessageDeduplicationId=f"{message.deduplication_id}-again",
         )
     replayed = peek(world)
-    # Past the window, SQS takes every one again: the queue is no protection here.
-    assert [(a["MessageDeduplicationId"], j.event_json) for a, j in replayed] == [
-        (job.event_id, job.event_json) for job in delivered
-    ]
+    assert [j.event_json for _a, j in replayed] == [job.event_json for job in delivered]
     capsys.readouterr()
 
     assert world.pump() == []

@@ -165,6 +165,19 @@ class FakeQueue:
 
 
 @dataclass
+class FakeDeliveries:
+    """The replay guard's store: (tenant, event id) -> when it was queued."""
+
+    queued: dict[tuple[str, str], datetime] = field(default_factory=dict)
+
+    def seen(self, tenant_id: str, event_id: str) -> bool:
+        return (tenant_id, event_id) in self.queued
+
+    def remember(self, tenant_id: str, event_id: str, now: datetime) -> None:
+        self.queued[(tenant_id, event_id)] = now
+
+
+@dataclass
 class FakeSecrets:
     secrets: dict[str, list[str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)

@@ -15,6 +15,7 @@ from tests.unit.foundation.fakes import (
     OLD_SECRET,
     SECRET,
     T0,
+    FakeDeliveries,
     FakeQueue,
     FakeSecrets,
     FakeStore,
@@ -34,6 +35,7 @@ class World:
     store: FakeStore
     secrets: FakeSecrets
     queue: FakeQueue
+    deliveries: FakeDeliveries
 
     def deliver(self, body: bytes, signature: str | None, tenant_id: str = "acme") -> IntakeResult:
         return receive_webhook(
@@ -43,6 +45,7 @@ class World:
             tenants=self.store,
             webhook_secrets=self.secrets,
             queue=self.queue,
+            deliveries=self.deliveries,
             max_body_bytes=MAX,
             now=lambda: T0,
         )
@@ -54,6 +57,7 @@ def world() -> World:
         store=FakeStore().add(tenant("acme")),
         secrets=FakeSecrets({"acme": [SECRET]}),
         queue=FakeQueue(),
+        deliveries=FakeDeliveries(),
     )
 
 
@@ -199,6 +203,35 @@ def test_a_queue_failure_propagates_so_blixo_gets_a_5xx_and_retries(world: World
     body, sig = signed(event_payload())
     with pytest.raises(ConnectionError):
         world.deliver(body, sig)
+    # Not remembered: Blixo's retry of it is queued, not refused as a replay.
+    assert world.deliveries.queued == {}
+    world.queue.fail_with = None
+    assert world.deliver(body, sig).status is IntakeStatus.QUEUED
+    assert len(world.queue.sent) == 1
+
+
+def test_an_event_id_queued_before_is_a_replay_acknowledged_and_not_queued(world: World) -> None:
+    body, sig = signed(event_payload("invoice.created", event_id="evt_7"))
+    assert world.deliver(body, sig).status is IntakeStatus.QUEUED
+    assert world.deliveries.queued == {("acme", "evt_7"): T0}
+    again = world.deliver(body, sig)
+    assert (again.status, again.event_id, again.event_type) == (
+        IntakeStatus.REPLAYED,
+        "evt_7",
+        "invoice.created",
+    )
+    assert len(world.queue.sent) == 1
+    # Per tenant: the same event id at another tenant is that tenant's own event.
+    world.store.add(tenant("beta"))
+    world.secrets.secrets["beta"] = [SECRET]
+    assert world.deliver(body, sig, tenant_id="beta").status is IntakeStatus.QUEUED
+    assert len(world.queue.sent) == 2
+
+
+def test_an_unverified_replay_is_refused_before_the_replay_guard_is_asked(world: World) -> None:
+    body, _sig = signed(event_payload(event_id="evt_8"))
+    assert world.deliver(body, "sha256=" + "0" * 64).status is IntakeStatus.UNSIGNED
+    assert world.deliveries.queued == {}
 
 
 def test_an_unexpected_secrets_failure_propagates_rather_than_being_answered_4xx(world: World) -> None:

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from bisync.settings import TenantSettings
 from bisync.store import keys
+from bisync.store.deliveries import DeliveryStore
 from bisync.store.errors import ErrorStore
 from bisync.store.mappings import MappingStore
 from bisync.store.models import FlowCursor, RunOutcome, SyncRun
@@ -39,6 +40,7 @@ class SyncStore:
         self.mappings = MappingStore(table)
         self.errors = ErrorStore(table)
         self.slots = SlotStore(table)
+        self.deliveries = DeliveryStore(table)
 
     # ------------------------------------------------------------------ tenants
     def put_tenant(self, settings: TenantSettings) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 TENANT_INDEX = "GSI1"
 TENANT_INDEX_PK = "TENANT"
 
@@ -26,6 +28,14 @@ ERROR_PREFIX = "ERR#"
 
 def error_sk(object_type: str, object_id: str) -> str:
     return f"{ERROR_PREFIX}{object_type}#{object_id}"
+
+
+def delivery_sk(event_id: str) -> str:
+    # An event id is Blixo's text: a long or odd one is kept as a digest (a sort key holds
+    # 1 KiB at most), so two ids never share an item.
+    if len(event_id) <= 200 and event_id.isascii() and event_id.isprintable():
+        return f"DELIVERY#{event_id}"
+    return "DELIVERY#sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def slot_sk(n: int) -> str:

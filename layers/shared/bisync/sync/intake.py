@@ -29,7 +29,7 @@ from bisync.secrets import TenantSecretsError
 from bisync.settings import TENANT_ID_PATTERN
 from bisync.store import TenantNotFoundError
 from bisync.sync.jobs import PushJob
-from bisync.sync.ports import MessageSink, TenantLookup
+from bisync.sync.ports import DeliveryLog, MessageSink, TenantLookup
 
 
 class IntakeStatus(StrEnum):
@@ -41,6 +41,7 @@ class IntakeStatus(StrEnum):
     MALFORMED = "malformed"  # signed, but not a valid event
     SECRET_UNAVAILABLE = "secret_unavailable"  # noqa: S105 - a status name; Blixo must retry
     TENANT_DISABLED = "tenant_disabled"  # verified, but the tenant's sync is off
+    REPLAYED = "replayed"  # verified, but this event id was queued before: not queued again
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def receive_webhook(
     tenants: TenantLookup,
     webhook_secrets: Callable[[str], Sequence[SecretStr]],
     queue: MessageSink,
+    deliveries: DeliveryLog,
     max_body_bytes: int,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> IntakeResult:
@@ -104,6 +106,12 @@ def receive_webhook(
             event.id,
             event.type,
         )
+    if deliveries.seen(tenant_id, event.id):
+        # Past SQS's five-minute deduplication a genuine body replayed verifies again: the
+        # event id says it was queued already. Acknowledged (Blixo stops), never queued twice.
+        return IntakeResult(
+            IntakeStatus.REPLAYED, "event already received: not queued again", event.id, event.type
+        )
     obj = event.object
     customer_id = obj.id if isinstance(obj, Customer) else obj.customer_id
     job = PushJob(
@@ -116,4 +124,6 @@ def receive_webhook(
         event_json=raw_body.decode("utf-8"),
     )
     queue.send(job.to_message())
+    # Only once it is queued: a delivery that failed to queue is Blixo's to retry.
+    deliveries.remember(tenant_id, event.id, job.received_at)
     return IntakeResult(IntakeStatus.QUEUED, "queued", event.id, event.type)

@@ -63,5 +63,13 @@ class ErrorLog(Protocol):
     def list(self, tenant_id: str, *, include_ignored: bool = False) -> list[SyncErrorRecord]: ...
 
 
+class DeliveryLog(Protocol):
+    """Event ids already queued (bisync.store.deliveries.DeliveryStore): the replay guard."""
+
+    def seen(self, tenant_id: str, event_id: str) -> bool: ...
+
+    def remember(self, tenant_id: str, event_id: str, now: datetime) -> None: ...
+
+
 class MessageSink(Protocol):
     def send(self, message: QueueMessage) -> str: ...
