@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 WILDCARD = "*"
+# Blixo's payment methods (bisync.blixo.api.PaymentMethod; a test keeps the two equal).
+PAYMENT_METHODS = ("check", "cash", "ach", "wire", "credit_card", "other")
 DEFAULT_EXCHANGE_RATE_TYPE = "Intacct Daily Rate"
 
 
@@ -50,6 +52,21 @@ class BankAccountRule(BaseModel):
     method: str = WILDCARD  # a Blixo payment method (check, cash, ach, wire, credit_card, other)
     currency: str = WILDCARD
     bank_account_id: str = Field(min_length=1)
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        # A misspelt method would never match and silently send every payment elsewhere.
+        if value != WILDCARD and value not in PAYMENT_METHODS:
+            raise ValueError(f"method must be * or one of {', '.join(PAYMENT_METHODS)}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if value != WILDCARD and not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError("currency must be * or a 3-letter ISO code")
+        return value
 
     def matches(self, method: str | None, currency: str | None) -> bool:
         return self.method in (WILDCARD, method or "") and self.currency.upper() in (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bisync.settings import Flows, TenantSettings
+from bisync.blixo.api import PaymentMethod
+from bisync.settings import PAYMENT_METHODS, BankAccountRule, Flows, TenantSettings
 from tests.unit.foundation.fakes import pulls_off, pushes_off
 
 
@@ -97,3 +98,26 @@ def test_settings_round_trip_through_json() -> None:
         }
     )
     assert TenantSettings.model_validate_json(settings.model_dump_json()) == settings
+
+
+def test_bank_account_rules_name_real_methods_and_currencies() -> None:
+    assert BankAccountRule(method="credit_card", currency="eur", bank_account_id="CARD").matches(
+        "credit_card", "EUR"
+    )
+    for rule in ({"method": "creditcard"}, {"method": "Check"}, {"currency": "EURO"}, {"currency": "1$"}):
+        with pytest.raises(ValidationError) as caught:
+            BankAccountRule(bank_account_id="X", **rule)
+        # The field and the rule, never the value typed.
+        assert next(iter(rule)) in str(caught.value)
+    # The methods a rule may name are exactly Blixo's.
+    assert set(PAYMENT_METHODS) == {m.value for m in PaymentMethod}
+
+
+def test_an_unknown_method_in_bank_accounts_refuses_the_settings() -> None:
+    with pytest.raises(ValidationError, match="method must be"):
+        TenantSettings.model_validate(
+            {
+                "tenant_id": "acme",
+                "accounts": {"bank_accounts": [{"method": "creditcard", "bank_account_id": "X"}]},
+            }
+        )

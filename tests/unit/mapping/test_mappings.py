@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from bisync.blixo.models import CreditNote, Customer, Invoice, Payment
-from bisync.intacct.functions import create_arpayment, create_invoice
+from bisync.intacct.functions import create_arpayment, create_arpymt, create_invoice
 from bisync.intacct.xml import ControlBlock, SessionAuth, build_request, parse_response
 from bisync.mapping import convenience_fee, credit_note, customer, invoice, payment
 from bisync.mapping.common import MappingError, controlid, idempotency_key, intacct_id
@@ -262,6 +262,23 @@ def test_payment_plan_cash_fee_remainder_and_credits() -> None:
     )
     payload = create_arpayment(plan.cash, controlid="x").payload
     assert payload["paymentamount"] == Decimal("100.00")
+
+
+def test_a_foreign_currency_payment_names_the_rate_type_on_its_cash_and_its_credits() -> None:
+    plan = payment.plan(
+        SETTINGS,
+        pay(currency="EUR"),
+        customer_id="C-100",
+        invoice_keys={"inv_1": "11", "inv_2": "12"},
+        credit_keys={"cn_1": "21"},
+        fee_invoice_key="13",
+    )
+    assert plan.cash is not None
+    assert plan.credits is not None
+    assert (plan.cash.currency, plan.cash.exchratetype) == ("EUR", "Intacct Daily Rate")
+    assert (plan.credits.currency, plan.credits.exch_rate_type_id) == ("EUR", "Intacct Daily Rate")
+    values = create_arpymt(plan.credits, controlid="x").payload["ARPYMT"]
+    assert (values["CURRENCY"], values["EXCH_RATE_TYPE_ID"]) == ("EUR", "Intacct Daily Rate")
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,7 @@ def plan(
             undeposited_account_no=accounts.undeposited_funds_account,
             description=credits_description(payment),
             currency=currency,
+            exch_rate_type_id=settings.exchange_rate_type if currency else None,
             details=tuple(details),
         )
     if cash is None and credits is None:

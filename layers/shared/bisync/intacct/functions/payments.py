@@ -33,6 +33,7 @@ class ArPymtInput(Input):
     doc_number: str | None = None
     description: str | None = None
     currency: str | None = None
+    exch_rate_type_id: str | None = None  # with a currency: how it converts (default "Intacct Daily Rate")
     details: tuple[ArPaymentDetailInput, ...] = ()
 
 
@@ -47,6 +48,7 @@ def create_arpymt(payment: ArPymtInput, *, controlid: str) -> Function:
         "DOCNUMBER": payment.doc_number,
         "DESCRIPTION": payment.description,
         "CURRENCY": payment.currency,
+        "EXCH_RATE_TYPE_ID": (payment.exch_rate_type_id or DEFAULT_RATE_TYPE) if payment.currency else None,
         "ARPYMTDETAILS": (
             {
                 "ARPYMTDETAIL": [
