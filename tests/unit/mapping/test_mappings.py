@@ -213,6 +213,35 @@ def test_credit_note_is_a_credit_memo_with_negative_lines() -> None:
     assert values.datecreated == dt.date(2024, 3, 5)
 
 
+def test_credit_note_lines_carry_every_dimension_an_invoice_line_does() -> None:
+    doc = CreditNote.model_validate(
+        {
+            "id": "cn_2",
+            "creditNoteNo": "CN-2",
+            "customerId": "cus_1",
+            "currency": "USD",
+            "issueDate": "2024-03-05",
+            "items": [
+                {
+                    "name": "Refund",
+                    "quantity": 1,
+                    "unitPrice": 20.0,
+                    "amount": 20.0,
+                    "metadata": {"intacct.class": "CL-9", "intacct.project": "PRJ-1"},
+                }
+            ],
+            "subtotal": 20.0,
+            "total": 20.0,
+            "balance": 20.0,
+            "status": "open",
+        }
+    )
+    [line] = credit_note.to_intacct(SETTINGS, doc, "C-100").lines
+    assert (line.classid, line.projectid) == ("CL-9", "PRJ-1")
+    payload = line.to_payload()
+    assert list(payload)[-2:] == ["projectid", "classid"]  # the lineitem's schema order
+
+
 def pay(**over: object) -> Payment:
     body = {
         "id": "pay_1",

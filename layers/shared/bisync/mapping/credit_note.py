@@ -63,6 +63,8 @@ def to_intacct(settings: TenantSettings, credit_note: CreditNote, customer_id: s
                 memo=line.memo,
                 locationid=line.dims.locationid,
                 departmentid=line.dims.departmentid,
+                projectid=line.dims.projectid,
+                classid=line.dims.classid,
             )
             for line in lines_of(settings, credit_note)
         ),

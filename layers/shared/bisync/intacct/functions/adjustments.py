@@ -15,14 +15,19 @@ class AdjustmentLineInput(Input):
     memo: str | None = None
     locationid: str | None = None
     departmentid: str | None = None
+    projectid: str | None = None
+    classid: str | None = None
 
     def to_payload(self) -> Payload:
+        # Schema order of <lineitem>.
         return {
             "glaccountno": self.glaccountno,
             "amount": money(self.amount),
             "memo": self.memo,
             "locationid": self.locationid,
             "departmentid": self.departmentid,
+            "projectid": self.projectid,
+            "classid": self.classid,
         }
 
 
