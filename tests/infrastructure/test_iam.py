@@ -394,6 +394,7 @@ NEEDS = {
         store=frozenset(
             {"get_tenant", "record_flow_activity", "errors.record", "errors.clear"}
             | {"mappings.by_blixo", "mappings.by_intacct", "mappings.link", "mappings.save"}
+            | {"mappings.expect", "mappings.unexpect"}
         )
         | INTACCT_SLOTS,
         secrets=True,
@@ -411,7 +412,7 @@ NEEDS = {
             {"get_tenant", "get_cursor", "advance_high_water", "put_run", "record_flow_activity"}
             | {"errors.record", "errors.clear", "errors.list"}
             | {"mappings.by_blixo", "mappings.by_intacct", "mappings.save", "mappings.link_many"}
-            | {"mappings.many_by_blixo", "mappings.many_by_intacct"}
+            | {"mappings.many_by_blixo", "mappings.many_by_intacct", "mappings.expected"}
         )
         | INTACCT_SLOTS,
         secrets=True,

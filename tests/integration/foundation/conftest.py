@@ -157,6 +157,11 @@ class Aws:
             messages.extend(batch)
 
 
+# One reentrant lock for every wrapped moto DynamoDB request (one lock, so nesting never
+# deadlocks: a transaction's own put_item runs under the lock its caller holds).
+_MOTO_LOCK = threading.RLock()
+
+
 class _BackupOncePerTable:
     """moto backs up a table once per item of a transaction (a deep copy of the whole table
     each time), which makes a 100-item transaction on a table of a few thousand items take
@@ -195,7 +200,15 @@ def _fast_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
     shim = _BackupOncePerTable()
     monkeypatch.setattr(dynamodb_models, "copy", shim)
     backend = dynamodb_models.DynamoDBBackend
-    monkeypatch.setattr(backend, "transact_write_items", shim.transaction(backend.transact_write_items))
+    # A transaction backs the table up by copying it: a write from another thread (a webhook
+    # delivered meanwhile) must not change it mid-copy. DynamoDB applies each request whole.
+    lock = _MOTO_LOCK
+    monkeypatch.setattr(
+        backend, "transact_write_items", _locked(shim.transaction(backend.transact_write_items), lock)
+    )
+    for name in ("put_item", "update_item", "delete_item", "batch_write_item"):
+        if hasattr(backend, name):
+            monkeypatch.setattr(backend, name, _locked(getattr(backend, name), lock))
 
 
 @pytest.fixture
@@ -254,7 +267,7 @@ def serialized_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     from moto.dynamodb.models import DynamoDBBackend
 
-    lock = threading.RLock()
+    lock = _MOTO_LOCK  # the same one: a transaction calls put_item inside, under it
     for name in ("update_item", "put_item", "delete_item", "get_item", "query"):
         monkeypatch.setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name), lock))
 

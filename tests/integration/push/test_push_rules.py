@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from bisync.intacct import functions as fn
+from bisync.store.mappings import MappingStore
 from tests.integration.pull.conftest import Seeder
 from tests.integration.push.conftest import TENANT, World
 
@@ -168,3 +172,52 @@ def test_an_entity_tenant_writes_in_its_entity_with_line_locations(world: World)
     )
     [row] = [r for r in world.dump("CUSTOMER") if r["CUSTOMERID"] == "ENT-1"]
     assert Decimal(row["TOTALDUE"]) == Decimal("0")
+
+
+def test_a_cash_payment_the_push_announced_is_never_pulled_back_before_its_link_is_stored(
+    world: World,
+) -> None:
+    seed = Seeder(world)
+    customer = world.customer("Window Co", customerNo="WIN-1")
+    invoice = world.invoice(customer.id, "80.00")
+    assert world.pump() == []
+    invoice_link = world.mapping("invoice", invoice.id)
+    assert invoice_link is not None
+    # The push's write committed in Intacct, its reply lost: the payment is there, not linked.
+    probe = "WIN-1|CHK-9"
+    world.aws.store.mappings.expect(TENANT, "payment", probe, "pay_in_flight")
+    seed.pay("WIN-1", "30.00", (invoice_link.intacct_key, "30.00"), refid="CHK-9")
+    assert world.pull() == {"batchItemFailures": []}
+    assert world.blixo.payments.list() == []  # the push's own: not pulled back as new
+    # The announcement was the only thing that kept it: without it, it is Intacct's payment.
+    world.aws.store.mappings.unexpect(TENANT, "payment", probe)
+    assert world.pull() == {"batchItemFailures": []}
+    assert [p.amount for p in world.blixo.payments.list()] == [Decimal("30.00")]
+
+
+def test_the_push_announces_a_cash_payment_before_writing_it_and_settles_after_linking(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    for name in ("expect", "link", "unexpect"):
+        original = getattr(MappingStore, name)
+
+        def spy(
+            self: MappingStore, *args: Any, _name: str = name, _original: Any = original, **kw: Any
+        ) -> Any:
+            if _name != "link" or args[0].object_type == "payment":
+                calls.append(_name)
+            return _original(self, *args, **kw)
+
+        monkeypatch.setattr(MappingStore, name, spy)
+    customer = world.customer("Announce Co", customerNo="ANN-1")
+    invoice = world.invoice(customer.id, "20.00")
+    world.pay(
+        customer.id,
+        "20.00",
+        {"type": "invoice", "invoiceId": invoice.id, "amount": "20.00"},
+        reference="CHK-1",
+    )
+    assert world.pump() == []
+    assert calls == ["expect", "link", "unexpect"]
+    assert world.aws.store.mappings.expected(TENANT, "payment", ["ANN-1|CHK-1"]) == set()

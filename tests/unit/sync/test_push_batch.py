@@ -53,6 +53,7 @@ def store_with(*settings: TenantSettings) -> Store:
 @dataclass
 class Mappings:
     links: dict[tuple[str, str], Mapping] = field(default_factory=dict)
+    announced: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def by_blixo(self, tenant_id: str, object_type: str, blixo_id: str) -> Mapping | None:
         return self.links.get((object_type, blixo_id))
@@ -69,6 +70,12 @@ class Mappings:
 
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping:
         return self.link(mapping)
+
+    def expect(self, tenant_id: str, object_type: str, probe: str, blixo_id: str) -> None:
+        self.announced[(object_type, probe)] = blixo_id
+
+    def unexpect(self, tenant_id: str, object_type: str, probe: str) -> None:
+        self.announced.pop((object_type, probe), None)
 
 
 class BlixoNow:

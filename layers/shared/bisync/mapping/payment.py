@@ -73,6 +73,12 @@ def refid_of(payment: Payment) -> str:
     return (payment.reference or payment.id)[:_REFID_LIMIT]
 
 
+def cash_probe(customer_id: str, refid: str) -> str:
+    """What a pushed cash payment is known by before its key is: the legacy create_arpayment
+    writes no description to recognise it by, only the customer and the reference."""
+    return f"{customer_id}|{refid}"
+
+
 def cash_description(payment: Payment) -> str:
     return f"Blixo payment {payment.id}"
 

@@ -38,6 +38,16 @@ def delivery_sk(event_id: str) -> str:
     return "DELIVERY#sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+EXPECTED_PREFIX = "X#"
+
+
+def expected_sk(probe: str) -> str:
+    """An announced write's probe (a customer and a reference: Intacct's text, and ours)."""
+    if len(probe) <= 200 and probe.isascii() and probe.isprintable():
+        return f"{EXPECTED_PREFIX}{probe}"
+    return EXPECTED_PREFIX + "sha256:" + hashlib.sha256(probe.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def slot_sk(n: int) -> str:
     return f"SLOT#{n}"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 
 from bisync.store import keys
 from bisync.store.models import Mapping
+
+# An announcement outlives any retry of its write (SQS keeps retrying for hours, not days).
+EXPECTATION_LIFETIME = timedelta(days=2)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -211,9 +214,37 @@ class MappingStore:
         item = self._table.get_item(Key={"PK": pk, "SK": sk}, ConsistentRead=True).get("Item")
         return Mapping.model_validate_json(str(item["mapping"])) if item else None
 
+    # ---------------------------------------------------------------- expected records
+    # A write whose Intacct key is not known yet (a cash payment posts under a reference that
+    # is only the customer's and the check's): announced before it is sent, so a pull reading
+    # it before its link is stored (a reply lost, a retry pending) knows it for the push's own.
+    def expect(self, tenant_id: str, object_type: str, probe: str, blixo_id: str) -> None:
+        self._table.put_item(
+            Item={
+                "PK": keys.mapping_pk(tenant_id, object_type),
+                "SK": keys.expected_sk(probe),
+                "blixoId": blixo_id,
+                "expiresAt": int((datetime.now(UTC) + EXPECTATION_LIFETIME).timestamp()),
+            }
+        )
+
+    def expected(self, tenant_id: str, object_type: str, probes: Iterable[str]) -> set[str]:
+        """The probes announced by a write and not yet settled by its link."""
+        wanted = {keys.expected_sk(p): p for p in probes}
+        items = self._batch_items(keys.mapping_pk(tenant_id, object_type), list(wanted))
+        return {wanted[str(item["SK"])] for item in items if str(item["SK"]) in wanted}
+
+    def unexpect(self, tenant_id: str, object_type: str, probe: str) -> None:
+        self._table.delete_item(
+            Key={"PK": keys.mapping_pk(tenant_id, object_type), "SK": keys.expected_sk(probe)}
+        )
+
     def _batch(self, pk: str, sks: Sequence[str]) -> list[Mapping]:
+        return [Mapping.model_validate_json(str(item["mapping"])) for item in self._batch_items(pk, sks)]
+
+    def _batch_items(self, pk: str, sks: Sequence[str]) -> list[dict[str, Any]]:
         unique = list(dict.fromkeys(sks))
-        out: list[Mapping] = []
+        out: list[dict[str, Any]] = []
         # The resource's client: it takes and returns plain Python values.
         client = self._table.meta.client
         for start in range(0, len(unique), 100):
@@ -225,9 +256,6 @@ class MappingStore:
             }
             while request:
                 reply = client.batch_get_item(RequestItems=request)
-                out.extend(
-                    Mapping.model_validate_json(str(item["mapping"]))
-                    for item in reply.get("Responses", {}).get(self._table.name, [])
-                )
+                out.extend(reply.get("Responses", {}).get(self._table.name, []))
                 request = reply.get("UnprocessedKeys") or {}
         return out

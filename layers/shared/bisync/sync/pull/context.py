@@ -37,6 +37,8 @@ class Mappings(Protocol):
 
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping: ...
 
+    def expected(self, tenant_id: str, object_type: str, probes: Iterable[str]) -> set[str]: ...
+
 
 Errors = ErrorLog
 

@@ -34,6 +34,10 @@ PAYMENTS = FlowSpec(
 )
 
 
+def _probe(record: Record) -> str:
+    return payment_map.cash_probe(str(record.get("CUSTOMERID") or ""), str(record.get("DOCNUMBER") or ""))
+
+
 def _is_ours(record: Record) -> bool:
     return str(record.get("DESCRIPTION") or "").startswith(payment_map.PUSH_MARKER)
 
@@ -70,6 +74,13 @@ def pull_payments(
         k: m.blixo_id
         for k, m in ctx.mappings.many_by_intacct(ctx.tenant_id, "credit_note", credit_keys).items()
     }
+    # Cash payments the push announced and has not linked yet (its reply lost, a retry
+    # pending): the push's own, never pulled back as new.
+    announced = ctx.mappings.expected(
+        ctx.tenant_id,
+        "payment",
+        [_probe(r) for r in page.records if str(r["RECORDNO"]) not in linked and r.get("DOCNUMBER")],
+    )
     plans: list[tuple[Record, str, Callable[[], Any], Mapping | None]] = []
     for record in page.records:
         key = str(record["RECORDNO"])
@@ -80,7 +91,13 @@ def pull_payments(
             reversals.append(record)
             counts.skipped += 1
             continue
-        if (current is not None and current.origin is Origin.BLIXO) or _is_ours(record) or state == "D":
+        pushed = current is None and record.get("DOCNUMBER") and _probe(record) in announced
+        if (
+            (current is not None and current.origin is Origin.BLIXO)
+            or _is_ours(record)
+            or pushed
+            or state == "D"
+        ):
             counts.skipped += 1  # pushed from Blixo, or a draft
             continue
         if state == "V":

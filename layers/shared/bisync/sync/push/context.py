@@ -29,6 +29,10 @@ class Mappings(Protocol):
 
     def save(self, mapping: Mapping, *, previous_intacct_key: str | None = None) -> Mapping: ...
 
+    def expect(self, tenant_id: str, object_type: str, probe: str, blixo_id: str) -> None: ...
+
+    def unexpect(self, tenant_id: str, object_type: str, probe: str) -> None: ...
+
 
 class BlixoReads(Protocol):
     """The Blixo records a push may need to read (a dependency not yet in Intacct)."""

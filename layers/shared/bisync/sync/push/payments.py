@@ -108,6 +108,12 @@ def push_payment(
         credit_keys=credit_keys,
         fee_key=fee_key,
     )
+    probe = (
+        mapping.cash_probe(plan.cash.customerid, plan.cash.refid) if plan.cash and plan.cash.refid else None
+    )
+    if probe is not None:
+        # Announced first: a pull reading the payment before its link is stored knows it.
+        ctx.mappings.expect(ctx.tenant_id, OBJECT, probe, payment.id)
     outcomes = yield _writes(ctx, payment, plan, change_version(payment, digest))
     keys = [key_of(ok(o), "A/R payment") for o in outcomes]
     cash_key = keys[0] if plan.cash is not None else None
@@ -130,6 +136,7 @@ def push_payment(
                 source_version=version_of(payment),
             )
         )
+        _settled(ctx, probe)
         return PushResult(PushStatus.CREATED, OBJECT, payment.id, primary)
     ctx.mappings.save(
         linked.model_copy(
@@ -143,7 +150,14 @@ def push_payment(
         ),
         previous_intacct_key=linked.intacct_key,
     )
+    _settled(ctx, probe)
     return PushResult(PushStatus.UPDATED, OBJECT, payment.id, primary)
+
+
+def _settled(ctx: PushContext, probe: str | None) -> None:
+    """The link is stored: the announcement has done its part."""
+    if probe is not None:
+        ctx.mappings.unexpect(ctx.tenant_id, OBJECT, probe)
 
 
 _FEE_KEY_PLACEHOLDER = "0"
