@@ -181,6 +181,22 @@ def test_a_payment_on_a_not_yet_pulled_invoice_waits_and_is_then_written_whole(
     assert world.aws.store.errors.list(TENANT) == []
 
 
+def test_a_waiting_payment_reversed_before_its_invoice_came_waits_no_more(world: World, seed: Seeder) -> None:
+    seed.customer("WR-1", "Wait Rev")
+    docid = seed.order("WR-1", "WR-SO-1", ("WIDGET", 4))
+    paid = seed.pay("WR-1", "100.00", (seed.ar_key(docid), "100.00"))
+    flows = world.settings.flows.model_copy(update={"pull_invoices": False})
+    world.aws.store.put_tenant(world.settings.model_copy(update={"flows": flows}))
+    world.pull()
+    assert [e.object_id for e in world.aws.store.errors.list(TENANT)] == [paid]  # waiting
+    world.intacct.run(fn.reverse_arpayment(paid, DAY + dt.timedelta(days=3), controlid="wr-rev"))
+    world.aws.store.put_tenant(world.settings)
+    world.pull()
+    # Reversed before it was ever written: nothing to write, nothing left waiting.
+    assert world.aws.store.errors.list(TENANT) == []
+    assert world.blixo.payments.list() == []
+
+
 def test_nothing_the_push_created_is_pulled_back(world: World) -> None:
     customer = world.customer("Pushed Co", customerNo="PSH-1")
     invoice = world.invoice(customer.id, "40.00")

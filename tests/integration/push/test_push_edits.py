@@ -251,3 +251,27 @@ def test_a_lost_response_on_a_re_post_links_the_new_payment_and_a_void_then_clea
     assert Decimal(world.ar_invoice(invoice_link.intacct_key)["TOTALDUE"]) == Decimal("100")
     assert world.aws.store.errors.list(TENANT) == []
     world.assert_ledgers_agree()
+
+
+def test_lost_replies_to_every_write_of_a_fee_payment_still_make_one_fee_invoice(world: World) -> None:
+    customer = world.customer("Fee Lossy", customerNo="FEE-3")
+    invoice = world.invoice(customer.id, "50.00")
+    assert world.pump() == []
+    payment = world.pay(
+        customer.id,
+        "52.00",
+        {"type": "invoice", "invoiceId": invoice.id, "amount": "50.00"},
+        {"type": "convenience_fee", "amount": "2.00"},
+        method="credit_card",
+    )
+    world.intacct_admin("faults", {"rate_lost_response": 1, "seed": 3})  # every committed write
+    world.pump()
+    world.intacct_admin("faults", {"clear": True})
+    assert world.pump() == []
+    assert world.counters()["lost_responses"] >= 2  # the fee invoice's reply and the payment's
+    assert [(n, total, due) for n, total, due, _ in fee_invoices(world)] == [
+        (f"CF-{payment.id}", Decimal("2"), Decimal("0"))
+    ]
+    assert len([p for p in world.dump("ARPYMT") if p["CUSTOMERID"] == "FEE-3"]) == 1
+    assert world.aws.store.errors.list(TENANT) == []
+    world.assert_ledgers_agree()

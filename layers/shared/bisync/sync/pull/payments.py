@@ -101,6 +101,10 @@ def pull_payments(
             counts.skipped += 1  # pushed from Blixo, or a draft
             continue
         if state == "V":
+            if current is None:
+                # Reversed before it was ever written (it may have waited for its invoice):
+                # nothing is owed to Blixo, so nothing waits any more either.
+                ctx.errors.clear(ctx.tenant_id, "payment", key)
             if current is None or current.state.get("voided"):
                 counts.skipped += 1 if current is None else 0
                 counts.unchanged += 0 if current is None else 1
