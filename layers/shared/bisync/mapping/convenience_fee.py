@@ -33,13 +33,14 @@ def to_intacct(
     dims = default_dimensions(settings)
     currency = transaction_currency(settings, payment.currency)
     day = payment_date(payment)
+    number = fee_invoice_number(payment, version)
     return InvoiceInput(
         customerid=customer_id,
         datecreated=day,
         datedue=day,
-        invoiceno=fee_invoice_number(payment, version),
+        invoiceno=number,
         description=f"Convenience fee of Blixo payment {payment.id}",
-        externalid=fee_invoice_number(payment, version)[:100],
+        externalid=number[:100],
         currency=currency,
         exchratetype=settings.exchange_rate_type if currency else None,
         lines=(

@@ -30,22 +30,21 @@ def error_sk(object_type: str, object_id: str) -> str:
     return f"{ERROR_PREFIX}{object_type}#{object_id}"
 
 
+def _text_sk(prefix: str, text: str) -> str:
+    # Someone else's text (Blixo's event id, Intacct's reference): a long or odd one is kept as
+    # a digest (a sort key holds 1 KiB at most), so two texts never share an item.
+    if len(text) <= 200 and text.isascii() and text.isprintable():
+        return f"{prefix}{text}"
+    return f"{prefix}sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def delivery_sk(event_id: str) -> str:
-    # An event id is Blixo's text: a long or odd one is kept as a digest (a sort key holds
-    # 1 KiB at most), so two ids never share an item.
-    if len(event_id) <= 200 and event_id.isascii() and event_id.isprintable():
-        return f"DELIVERY#{event_id}"
-    return "DELIVERY#sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-EXPECTED_PREFIX = "X#"
+    return _text_sk("DELIVERY#", event_id)
 
 
 def expected_sk(probe: str) -> str:
     """An announced write's probe (a customer and a reference: Intacct's text, and ours)."""
-    if len(probe) <= 200 and probe.isascii() and probe.isprintable():
-        return f"{EXPECTED_PREFIX}{probe}"
-    return EXPECTED_PREFIX + "sha256:" + hashlib.sha256(probe.encode("utf-8", "surrogatepass")).hexdigest()
+    return _text_sk("X#", probe)
 
 
 def slot_sk(n: int) -> str:

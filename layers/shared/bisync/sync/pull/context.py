@@ -135,16 +135,19 @@ class PullContext:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def triage(self, exc: BaseException) -> BusinessSyncError | None:
-        """A write's exception as the record's sync error, or None when it is transient: then it
-        is held, and `raise_held` fails the run once the chunk's other results are recorded (a
+    def write_failed(
+        self, flow: str, object_type: str, object_id: str, exc: BaseException, retry: dict[str, str]
+    ) -> None:
+        """A record's write failed: a business failure is its sync error; a transient one is
+        held, and `raise_held` fails the run once the chunk's other results are recorded (a
         record written beside a transient failure keeps its link, so the retry finds it mapped)."""
         try:
-            return self.business_failure(exc)
+            failure = self.business_failure(exc)
         except Exception as transient:  # noqa: BLE001 - whatever business_failure raised is transient
             if self._held is None:
                 self._held = transient
-            return None
+            return
+        self.fail(flow, object_type, object_id, failure, retry)
 
     def raise_held(self) -> None:
         """Fail the run with the chunk's transient failure, after the links recorded so far are

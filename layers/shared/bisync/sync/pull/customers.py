@@ -81,15 +81,7 @@ def pull_customers(ctx: PullContext, page: Page, indexes: dict[str, Index]) -> N
     for (record, _body, digest, current), result in zip(plans, results, strict=True):
         cid = record.customerid or ""
         if isinstance(result, BaseException):
-            failure = ctx.triage(result)
-            if failure is not None:
-                ctx.fail(
-                    "customers",
-                    "customer",
-                    cid,
-                    failure,
-                    {"intacct_key": cid, "flow": "customers"},
-                )
+            ctx.write_failed("customers", "customer", cid, result, {"intacct_key": cid, "flow": "customers"})
             continue
         action, blixo_customer = result
         assert isinstance(blixo_customer, Customer)

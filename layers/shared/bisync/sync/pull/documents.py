@@ -165,15 +165,9 @@ def pull_documents(ctx: PullContext, spec: FlowSpec, page: Page, indexes: dict[s
     for (doc, _body, digest, current), result in zip(plans, results, strict=True):
         so_key = doc.recordno or ""
         if isinstance(result, BaseException):
-            failure = ctx.triage(result)
-            if failure is not None:
-                ctx.fail(
-                    spec.name,
-                    object_type,
-                    so_key,
-                    failure,
-                    {"intacct_key": so_key, "flow": spec.name},
-                )
+            ctx.write_failed(
+                spec.name, object_type, so_key, result, {"intacct_key": so_key, "flow": spec.name}
+            )
             continue
         action, written = result
         ar_key = doc.prrecordkey or ""

@@ -91,7 +91,7 @@ def pull_payments(
             reversals.append(record)
             counts.skipped += 1
             continue
-        pushed = current is None and record.get("DOCNUMBER") and _probe(record) in announced
+        pushed = current is None and _probe(record) in announced
         if (
             (current is not None and current.origin is Origin.BLIXO)
             or _is_ours(record)
@@ -140,15 +140,7 @@ def pull_payments(
     for (record, action, _call, current), result in zip(plans, results, strict=True):
         key = str(record["RECORDNO"])
         if isinstance(result, BaseException):
-            failure = ctx.triage(result)
-            if failure is not None:
-                ctx.fail(
-                    "payments",
-                    "payment",
-                    key,
-                    failure,
-                    {"intacct_key": key, "flow": "payments"},
-                )
+            ctx.write_failed("payments", "payment", key, result, {"intacct_key": key, "flow": "payments"})
             continue
         if action == "void":
             assert current is not None
